@@ -1,0 +1,48 @@
+# Cube Studio — the commands people and CI use. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CUBE_HOME ?= $(HOME)/.cube
+export CUBE_HOME
+
+.DEFAULT_GOAL := help
+.PHONY: help install services run test lint typecheck unit integration bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with the dev extra
+
+services: ## start PostgreSQL and MariaDB if they are down (the test suite uses both)
+	@bash scripts/ensure-services.sh
+
+run: install ## initialise $$CUBE_HOME and run the example pipeline with live progress
+	$(BIN)/cube init
+	$(BIN)/cube run examples/diamond.yaml
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install ## mypy --strict on spec, store and engine
+	$(BIN)/mypy
+
+unit: install ## fast unit tests (SQLite only)
+	$(BIN)/pytest -q tests/unit
+
+test: install services lint typecheck ## the whole suite: lint, types, unit and integration on SQLite, PostgreSQL and MariaDB
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+bench: install ## engine overhead against xargs -P2 (prints per-task figures)
+	$(BIN)/python bench/engine_overhead.py
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

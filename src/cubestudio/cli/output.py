@@ -1,0 +1,83 @@
+"""What commands print: the JSON contract on stdout, and tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+STATUS_STYLE = {
+    "succeeded": "green",
+    "failed": "red",
+    "upstream_failed": "red",
+    "stopped": "yellow",
+    "skipped": "dim",
+    "running": "cyan",
+    "queued": "blue",
+    "pending": "dim",
+}
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def print_run_summary(result: dict[str, Any], pipeline: str | None = None) -> None:
+    console = stdout_console()
+    tasks = result["tasks"]
+    if len(tasks) <= 50:
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("task", "status", "attempts", "exit", "duration"):
+            table.add_column(column)
+        for name, task in tasks.items():
+            style = STATUS_STYLE.get(task["status"], "")
+            table.add_row(
+                name,
+                f"[{style}]{task['status']}[/]" if style else task["status"],
+                str(task["attempts"]),
+                "" if task["exit_code"] is None else str(task["exit_code"]),
+                _duration(task["started_at"], task["finished_at"]),
+            )
+        console.print(table)
+    else:
+        counts: dict[str, int] = {}
+        for task in tasks.values():
+            counts[task["status"]] = counts.get(task["status"], 0) + 1
+        console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    status = result["status"]
+    style = STATUS_STYLE.get(status, "")
+    name = f"{pipeline} " if pipeline else ""
+    console.print(f"{name}run {result['run_id']} [{style}]{status}[/]")
+
+
+def _duration(started: str | None, finished: str | None) -> str:
+    if not started or not finished:
+        return ""
+    seconds = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    return f"{seconds:.2f}s"
+
+
+def print_runs(rows: list[dict[str, Any]]) -> None:
+    console = stdout_console()
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("run", "pipeline", "status", "trigger", "created"):
+        table.add_column(column)
+    for row in rows:
+        style = STATUS_STYLE.get(row["status"], "")
+        table.add_row(
+            row["run_id"],
+            row["pipeline"],
+            f"[{style}]{row['status']}[/]" if style else row["status"],
+            row["trigger"],
+            row["created_at"][:19].replace("T", " "),
+        )
+    console.print(table)

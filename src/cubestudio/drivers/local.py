@@ -1,0 +1,206 @@
+"""The local driver: each attempt is a process group on this machine.
+
+Per attempt, ``$CUBE_HOME/runs/<run>/<task>/<attempt>/`` holds ``started/`` (the launch claim),
+``pid``, ``exit``, ``log``, ``outputs/`` and ``work/``. A tiny ``sh`` wrapper (not a Python
+process: starting Python costs 12-56 ms, sh about 1 ms) writes them, so the engine can die at
+any instant and a new one can tell, from the files alone, whether an attempt never began,
+still runs (adopt it), ended (collect it) or was lost.
+
+Completion is event-driven: a pidfd per attempt, children and adopted processes alike, in one
+selector with the engine's wakeup fd.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recovery
+from cubestudio.procinfo import is_alive
+
+WRAPPER = (Path(__file__).with_name("wrapper.sh")).read_text()
+MAX_OUTPUT_BYTES = 64 * 1024
+_SPAWN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+
+
+@dataclass(slots=True)
+class _Watched:
+    key: AttemptKey
+    pid: int
+    pidfd: int
+    is_child: bool
+
+
+def attempt_dir(runs_dir: Path, key: AttemptKey) -> Path:
+    return runs_dir / key.run_id / key.task / str(key.number)
+
+
+def read_line_file(path: Path) -> str | None:
+    """A file the wrapper writes with one `echo`: None until its line is complete."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text[:-1] if text.endswith("\n") else None
+
+
+class LocalDriver:
+    def __init__(self, runs_dir: Path) -> None:
+        self.runs_dir = runs_dir
+        self.base_env = dict(os.environ)
+        self._selector = selectors.DefaultSelector()
+        self._watched: dict[AttemptKey, _Watched] = {}
+        self._ready: list[Outcome] = []
+
+    # -- launching ------------------------------------------------------------------------
+    def launch(self, request: LaunchRequest) -> None:
+        folder = attempt_dir(self.runs_dir, request.key)
+        (folder / "outputs").mkdir(parents=True, exist_ok=True)
+        (folder / "work").mkdir(exist_ok=True)
+        env = {**self.base_env, **request.env, "CUBE_OUTPUTS": str(folder / "outputs")}
+        pid = os.posix_spawn(
+            "/bin/sh",
+            ["sh", "-c", WRAPPER, "cube-task", str(folder), request.command],
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, str(folder / "log"), _SPAWN_FLAGS, 0o644),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+            ],
+            setsid=True,
+        )
+        self._watch(request.key, pid, is_child=True)
+
+    def _watch(self, key: AttemptKey, pid: int, *, is_child: bool) -> None:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:  # already gone (an adopted process that just ended)
+            self._ready.append(Outcome(key, self._exit_code(key)))
+            return
+        watched = _Watched(key, pid, pidfd, is_child)
+        self._watched[key] = watched
+        self._selector.register(pidfd, selectors.EVENT_READ, watched)
+
+    # -- learning how attempts ended ----------------------------------------------------------
+    def add_wakeup_fd(self, fd: int) -> None:
+        self._selector.register(fd, selectors.EVENT_READ, None)
+
+    def wait(self, timeout: float | None) -> None:
+        if self._ready:
+            return
+        for selected, _ in self._selector.select(timeout):
+            if selected.data is None:  # the engine's wakeup fd: drain it
+                try:
+                    while os.read(selected.fd, 512):
+                        pass
+                except (BlockingIOError, InterruptedError):
+                    pass
+
+    def poll(self) -> list[Outcome]:
+        for selected, _ in self._selector.select(0):
+            if selected.data is not None:
+                self._collect(selected.data)
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _collect(self, watched: _Watched) -> None:
+        self._selector.unregister(watched.pidfd)
+        os.close(watched.pidfd)
+        del self._watched[watched.key]
+        if watched.is_child:
+            os.waitpid(watched.pid, 0)
+        code = self._exit_code(watched.key)
+        if code is None and watched.is_child and self._claimed_elsewhere(watched):
+            # Our wrapper lost the launch claim to a wrapper an earlier engine started:
+            # follow that one instead.
+            self._adopt_or_settle(watched.key)
+            return
+        self._ready.append(Outcome(watched.key, code))
+
+    def _claimed_elsewhere(self, watched: _Watched) -> bool:
+        pid_line = read_line_file(attempt_dir(self.runs_dir, watched.key) / "pid")
+        return pid_line is None or int(pid_line.split()[0]) != watched.pid
+
+    def _exit_code(self, key: AttemptKey) -> int | None:
+        line = read_line_file(attempt_dir(self.runs_dir, key) / "exit")
+        return int(line) if line else None
+
+    # -- recovery after an engine restart ---------------------------------------------------
+    def recover(self, key: AttemptKey) -> Recovery:
+        folder = attempt_dir(self.runs_dir, key)
+        if not (folder / "started").is_dir():
+            return Recovery.NOT_STARTED
+        return self._adopt_or_settle(key)
+
+    def _adopt_or_settle(self, key: AttemptKey) -> Recovery:
+        folder = attempt_dir(self.runs_dir, key)
+        pid_line = self._await_pid_file(folder)
+        if self._exit_code(key) is not None:
+            self._ready.append(Outcome(key, self._exit_code(key)))
+            return Recovery.FINISHED
+        if pid_line is not None:
+            pid_text, started = pid_line.split()
+            if is_alive(int(pid_text), started):
+                self._watch(key, int(pid_text), is_child=False)
+                return Recovery.ADOPTED
+        code = self._exit_code(key)  # it may have ended between the two looks
+        self._ready.append(Outcome(key, code))
+        return Recovery.FINISHED if code is not None else Recovery.LOST
+
+    @staticmethod
+    def _await_pid_file(folder: Path) -> str | None:
+        """A wrapper writes its pid microseconds after claiming; give a live one that time."""
+        deadline = time.monotonic() + 2.0
+        while True:
+            line = read_line_file(folder / "pid")
+            if line is not None or time.monotonic() > deadline:
+                return line
+            time.sleep(0.01)
+
+    # -- signals, outputs, notes ------------------------------------------------------------
+    def signal(self, key: AttemptKey, signum: int) -> None:
+        """Signal the attempt's whole process group (its wrapper's pid is the group id)."""
+        watched = self._watched.get(key)
+        pid: int | None = watched.pid if watched else None
+        if pid is None:
+            line = read_line_file(attempt_dir(self.runs_dir, key) / "pid")
+            pid = int(line.split()[0]) if line else None
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def read_outputs(self, key: AttemptKey, names: list[str]) -> tuple[dict[str, str], str]:
+        folder = attempt_dir(self.runs_dir, key) / "outputs"
+        values: dict[str, str] = {}
+        for name in names:
+            path = folder / name
+            if not path.is_file() or path.is_symlink():
+                return values, (
+                    f"declared output '{name}' was not written: write it to $CUBE_OUTPUTS/{name}"
+                )
+            if path.stat().st_size > MAX_OUTPUT_BYTES:
+                return values, (
+                    f"output '{name}' is {path.stat().st_size} bytes; a parameter output holds "
+                    f"at most {MAX_OUTPUT_BYTES} bytes"
+                )
+            values[name] = path.read_text(errors="replace").rstrip("\n")
+        return values, ""
+
+    def note(self, key: AttemptKey, line: str) -> None:
+        folder = attempt_dir(self.runs_dir, key)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "log", "a", encoding="utf-8") as log:
+            log.write(f"[cube] {line}\n")
+
+    def close(self) -> None:
+        for watched in list(self._watched.values()):
+            self._selector.unregister(watched.pidfd)
+            os.close(watched.pidfd)
+        self._watched.clear()
+        self._selector.close()

@@ -1,0 +1,574 @@
+"""The run controller: drives one run's DAG to the end, one turn (``tick``) at a time.
+
+A turn collects the attempts that ended, fires the timers that are due (retry delays, task and
+run timeouts, SIGKILL after the grace period), launches ready tasks up to the run's
+parallelism, and commits every move of the turn in one transaction. Only then does it act:
+launch processes, send signals. After a crash the store says what was intended and the
+driver's files say what happened (see ``start``).
+
+Time is injected: ``tick(now)`` never reads the clock, so tests drive retries and timeouts
+without sleeping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import signal
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any
+
+from cubestudio.engine import failpoints
+from cubestudio.engine.context import render_task
+from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome, Recovery
+from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
+from cubestudio.engine.states import (
+    TASK_BAD,
+    TASK_OK,
+    TASK_TERMINAL,
+    AttemptState,
+    RunState,
+    TaskState,
+    check_run_move,
+    check_task_move,
+)
+from cubestudio.errors import RenderError
+from cubestudio.procinfo import own_identity
+from cubestudio.spec.model import PipelineSpec, Trigger
+from cubestudio.store import runs as store
+from cubestudio.store.db import Database
+
+STOP, TIMEOUT, RUN_TIMEOUT = "stop", "timeout", "run_timeout"
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the attempt ended without an exit status (its process group was killed)"
+    if code == 127:
+        return "exit code 127: command not found"
+    if code == 126:
+        return "exit code 126: command not executable"
+    if code > 128:
+        try:
+            name = signal.Signals(code - 128).name
+        except ValueError:
+            name = f"signal {code - 128}"
+        return f"exit code {code}: killed by {name}"
+    return f"exit code {code}"
+
+
+class RunController:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        launcher: Launcher,
+        run: dict[str, Any],
+        spec: PipelineSpec,
+        nodes: list[TaskNode],
+        base_context: dict[str, Any],
+        kill_grace: float,
+    ) -> None:
+        self.db = db
+        self.launcher = launcher
+        self.run_id: str = run["id"]
+        self.status = RunState(run["status"])
+        self.started_at: datetime | None = run["started_at"]
+        self.finished_at: datetime | None = run["finished_at"]
+        self.deadline: datetime | None = run["deadline"]
+        self.message: str | None = run["message"]
+        self.stop_requested: bool = bool(run["stop_requested"])
+        self.spec = spec
+        self.nodes = nodes
+        self.by_name = {node.name: node for node in nodes}
+        self.exit_node = next((n for n in nodes if n.is_exit), None)
+        self.base_context = base_context
+        self.kill_grace = kill_grace
+        self.counts: dict[TaskState, int] = dict.fromkeys(TaskState, 0)
+        for node in nodes:
+            self.counts[node.status] += 1
+        self._ready: deque[TaskNode] = deque()
+        self._timers: list[tuple[datetime, int, str, TaskNode | None, int]] = []
+        self._seq = itertools.count()
+        self._stopping: str | None = None
+        self._lost: set[AttemptKey] = set()
+        # What the current turn changed, committed together at its end.
+        self._dirty: dict[str, TaskNode] = {}
+        self._new_attempts: list[tuple[str, AttemptNode]] = []
+        self._changed_attempts: dict[tuple[str, int], AttemptNode] = {}
+        self._run_changes: dict[str, Any] = {}
+        self._launches: list[LaunchRequest] = []
+        self._signals: list[tuple[AttemptKey, int]] = []
+        self._after_commit: list[tuple[str, str]] = []
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.status in (RunState.SUCCEEDED, RunState.FAILED, RunState.STOPPED)
+
+    def start(self, now: datetime) -> None:
+        """Take the run over (fresh, or after its engine died) and make the first moves."""
+        pid, start = own_identity()
+        self._run_changes.update(engine_pid=pid, engine_host=_hostname(), engine_start=start)
+        if self.status is RunState.PENDING or (self.done and self._has_unfinished()):
+            self._set_run(RunState.RUNNING, now)
+            self._run_changes["started_at"] = self.started_at = self.started_at or now
+            if self.spec.timeout is not None:
+                self.deadline = now + timedelta(seconds=self.spec.timeout)
+                self._run_changes["deadline"] = self.deadline
+        if self.deadline is not None:
+            self._push(self.deadline, "run_deadline", None, 0)
+        for node in self.nodes:
+            self._restore(node, now)
+        if self.stop_requested:
+            self._begin_stop(now, STOP)
+        self._maybe_start_exit_task(now)
+        self._turn(now, [])
+
+    def tick(self, now: datetime) -> None:
+        """One turn at time ``now``."""
+        self._turn(now, self.launcher.poll())
+
+    def request_stop(self, now: datetime) -> None:
+        """Stop the run: pending tasks will not start; running ones get SIGTERM, then SIGKILL."""
+        if not self.stop_requested:
+            self.stop_requested = True
+            self._run_changes["stop_requested"] = True
+        self._begin_stop(now, STOP)
+
+    def reset(self, names: list[str], now: datetime) -> None:
+        """Send finished tasks back to pending for `cube retry` / `cube rerun`: new attempts
+        in the same run; earlier attempts, their logs and outputs stay. Retries count anew."""
+        exit_names = [self.exit_node.name] if self.exit_node else []
+        for name in [*names, *exit_names]:
+            node = self.by_name[name]
+            if node.status is TaskState.PENDING:
+                continue
+            self._move(
+                node,
+                TaskState.PENDING,
+                now,
+                retry_base=node.attempts,
+                exit_code=None,
+                started_at=None,
+                finished_at=None,
+                next_try_at=None,
+                message=None,
+                outputs=None,
+            )
+        count_upstream(self.nodes)
+        self.stop_requested = False
+        self.message = self.finished_at = None
+        self._run_changes.update(stop_requested=False, message=None, finished_at=None)
+
+    def check_stop_request(self, now: datetime) -> None:
+        with self.db.begin() as conn:
+            if store.stop_requested(conn, run_id=self.run_id):
+                self.stop_requested = True
+        if self.stop_requested:
+            self._begin_stop(now, STOP)
+
+    def seconds_until_timer(self, now: datetime) -> float | None:
+        if self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
+            return 0.0
+        while self._timers and not self._timer_valid(self._timers[0]):
+            heapq.heappop(self._timers)
+        if not self._timers:
+            return None
+        return max(0.0, (self._timers[0][0] - now).total_seconds())
+
+    # -- one turn ---------------------------------------------------------------------------
+    def _turn(self, now: datetime, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            self._finish_attempt(outcome, now)
+        self._fire_timers(now)
+        self._launch_ready(now)
+        self._maybe_finish_run(now)
+        self._commit()
+        self._act()
+
+    def _commit(self) -> None:
+        if not (self._dirty or self._new_attempts or self._changed_attempts or self._run_changes):
+            return
+        with self.db.begin() as conn:
+            store.save_changes(
+                conn,
+                run_id=self.run_id,
+                run=self._run_changes,
+                tasks=[node.row() for node in self._dirty.values()],
+                new_attempts=[a.row(self.run_id, task) for task, a in self._new_attempts],
+                attempts_changed=[
+                    a.row(self.run_id, task) for (task, _), a in self._changed_attempts.items()
+                ],
+            )
+        self._dirty.clear()
+        self._new_attempts.clear()
+        self._changed_attempts.clear()
+        self._run_changes = {}
+
+    def _act(self) -> None:
+        """Side effects, strictly after the commit that announced them."""
+        for point, task in self._after_commit:
+            failpoints.hit(point, task)
+        self._after_commit.clear()
+        launches, self._launches = self._launches, []
+        for request in launches:
+            failpoints.hit("before_launch", request.key.task)
+            self.launcher.launch(request)
+            failpoints.hit("after_launch", request.key.task)
+        signals, self._signals = self._signals, []
+        for key, signum in signals:
+            self.launcher.signal(key, signum)
+
+    # -- moves ------------------------------------------------------------------------------
+    def _move(self, node: TaskNode, target: TaskState, now: datetime, **fields: Any) -> None:
+        """The one place a task's state changes."""
+        check_task_move(node.name, node.status, target)
+        self.counts[node.status] -= 1
+        self.counts[target] += 1
+        node.status = target
+        for name, value in fields.items():
+            setattr(node, name, value)
+        if target in TASK_TERMINAL:
+            node.finished_at = now
+        self._dirty[node.name] = node
+
+    def _set_run(self, target: RunState, now: datetime) -> None:
+        check_run_move(self.run_id, self.status, target)
+        self.status = target
+        self._run_changes["status"] = target.value
+
+    def _settle(
+        self, node: TaskNode, target: TaskState, now: datetime, message: str | None
+    ) -> None:
+        """A terminal move, then what it means for the downstream tasks (a worklist, so a
+        chain of 10,000 upstream_failed tasks needs no recursion)."""
+        self._move(node, target, now, message=message, next_try_at=None)
+        self._propagate(node, now)
+
+    def _propagate(self, node: TaskNode, now: datetime) -> None:
+        work = [node]
+        while work:
+            done = work.pop()
+            for child in done.downstream:
+                child.waiting -= 1
+                if done.status in TASK_OK:
+                    child.n_ok += 1
+                elif done.status in TASK_BAD:
+                    child.n_bad += 1
+                if child.status is TaskState.PENDING:
+                    settled = self._evaluate(child, now, cause=done)
+                    if settled:
+                        work.append(child)
+        self._maybe_start_exit_task(now)
+
+    def _evaluate(self, node: TaskNode, now: datetime, cause: TaskNode | None) -> bool:
+        """Apply the trigger rule of a pending task; True when it settled (became terminal)."""
+        rule = node.spec.trigger
+        if self._stopping and not node.is_exit:
+            if node.waiting == 0 or node.n_bad:
+                self._move(node, TaskState.STOPPED, now, message="the run was stopped")
+                return True
+            return False
+        if rule is Trigger.ALL_SUCCESS and node.n_bad:
+            bad = cause.name if cause and cause.status in TASK_BAD else "an upstream task"
+            message = f"upstream task '{bad}' did not succeed"
+            self._move(node, TaskState.UPSTREAM_FAILED, now, message=message)
+            return True
+        if rule is Trigger.ONE_FAILED and not node.n_bad and node.waiting == 0:
+            message = "no upstream task failed (trigger: one_failed)"
+            self._move(node, TaskState.SKIPPED, now, message=message)
+            return True
+        ready = node.waiting == 0 if rule is not Trigger.ONE_FAILED else node.n_bad > 0
+        if not ready:
+            return False
+        if node.spec.skip:
+            self._move(node, TaskState.SKIPPED, now, message="skip: true")
+            return True
+        self._move(node, TaskState.QUEUED, now)
+        self._ready.append(node)
+        return False
+
+    def _maybe_start_exit_task(self, now: datetime) -> None:
+        node = self.exit_node
+        if node is None or node.status is not TaskState.PENDING or node.next_try_at:
+            return
+        regular_done = sum(self.counts[s] for s in TASK_TERMINAL)
+        if regular_done == len(self.nodes) - 1:
+            if self._evaluate(node, now, cause=None):
+                self._maybe_finish_run(now)
+
+    # -- launching --------------------------------------------------------------------------
+    def _launch_ready(self, now: datetime) -> None:
+        while self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
+            node = self._ready.popleft()
+            if node.status is TaskState.QUEUED:
+                self._launch(node, now)
+
+    def _launch(self, node: TaskNode, now: datetime) -> None:
+        number = node.attempts + 1
+        key = AttemptKey(self.run_id, node.name, number)
+        attempt = AttemptNode(number=number, status=AttemptState.RUNNING, started_at=now)
+        node.attempt = attempt
+        self._new_attempts.append((node.name, attempt))
+        try:
+            command, env = render_task(
+                node, self.base_context, self.spec.env, self.by_name, self._run_outcome()
+            )
+        except RenderError as err:
+            message = f"cannot render the task's templates: {err}"
+            self._move(node, TaskState.RUNNING, now, attempts=number, started_at=now)
+            self.launcher.note(key, message)
+            self._end_attempt(node, AttemptState.FAILED, now, None, message)
+            self._settle(node, TaskState.FAILED, now, message)
+            return
+        if node.spec.timeout is not None:
+            attempt.deadline = now + timedelta(seconds=node.spec.timeout)
+            self._push(attempt.deadline, "timeout", node, number)
+        self._move(
+            node,
+            TaskState.RUNNING,
+            now,
+            attempts=number,
+            started_at=node.started_at or now,
+            exit_code=None,
+            message=None,
+        )
+        env.update(
+            CUBE_RUN_ID=self.run_id,
+            CUBE_TASK_NAME=node.name,
+            CUBE_ATTEMPT=str(number),
+            CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
+            CUBE_PIPELINE_NAME=self.spec.name,
+        )
+        self._launches.append(LaunchRequest(key, command, env))
+
+    # -- attempts that ended ----------------------------------------------------------------
+    def _finish_attempt(self, outcome: Outcome, now: datetime) -> None:
+        node = self.by_name.get(outcome.key.task)
+        attempt = node.attempt if node else None
+        if node is None or attempt is None or attempt.number != outcome.key.number:
+            return
+        if attempt.status is not AttemptState.RUNNING:
+            return
+        failpoints.hit("before_collect", node.name)
+        code = outcome.exit_code
+        node.exit_code = code
+        reason = attempt.kill_reason
+        if reason in (STOP, RUN_TIMEOUT):
+            message = "stopped" if reason == STOP else "the run timed out"
+            self._end_attempt(node, AttemptState.STOPPED, now, code, message)
+            self._settle(node, TaskState.STOPPED, now, message)
+        elif reason == TIMEOUT:
+            self._fail(node, now, code, f"timed out after {_seconds(node.spec.timeout)}")
+        elif outcome.key in self._lost:
+            self._fail(node, now, code, "lost: its process is gone and left no exit status")
+        elif code == 0:
+            self._succeed(node, now)
+        else:
+            self._fail(node, now, code, describe_exit(code))
+
+    def _succeed(self, node: TaskNode, now: datetime) -> None:
+        assert node.attempt is not None
+        key = AttemptKey(self.run_id, node.name, node.attempt.number)
+        outputs: dict[str, str] = {}
+        if node.spec.outputs:
+            outputs, problem = self.launcher.read_outputs(key, node.spec.outputs)
+            if problem:
+                self._fail(node, now, 0, problem)
+                return
+        node.attempt.outputs = outputs
+        self._end_attempt(node, AttemptState.SUCCEEDED, now, 0, None)
+        self._settle(node, TaskState.SUCCEEDED, now, None)
+        node.outputs = outputs
+
+    def _fail(self, node: TaskNode, now: datetime, code: int | None, message: str) -> None:
+        assert node.attempt is not None
+        number = node.attempt.number
+        self._end_attempt(node, AttemptState.FAILED, now, code, message)
+        tries = node.attempts - node.retry_base
+        key = AttemptKey(self.run_id, node.name, number)
+        if tries <= node.spec.retries and not (self._stopping and not node.is_exit):
+            delay = node.spec.retry_delay_after(tries)
+            self.launcher.note(key, f"attempt {number} failed: {message}; retrying in {delay:g}s")
+            if delay <= 0:
+                self._move(node, TaskState.QUEUED, now, message=message)
+                self._ready.append(node)
+            else:
+                when = now + timedelta(seconds=delay)
+                self._move(node, TaskState.PENDING, now, message=message, next_try_at=when)
+                self._push(when, "retry", node, number)
+            self._after_commit.append(("retry_pending", node.name))
+            return
+        self.launcher.note(key, f"attempt {number} failed: {message}")
+        self._settle(node, TaskState.FAILED, now, message)
+
+    def _end_attempt(
+        self,
+        node: TaskNode,
+        status: AttemptState,
+        now: datetime,
+        code: int | None,
+        message: str | None,
+    ) -> None:
+        attempt = node.attempt
+        assert attempt is not None
+        attempt.status = status
+        attempt.exit_code = code
+        attempt.finished_at = now
+        attempt.message = message
+        self._changed_attempts[(node.name, attempt.number)] = attempt
+
+    # -- timers -----------------------------------------------------------------------------
+    def _push(self, when: datetime, kind: str, node: TaskNode | None, token: int) -> None:
+        heapq.heappush(self._timers, (when, next(self._seq), kind, node, token))
+
+    def _timer_valid(self, timer: tuple[datetime, int, str, TaskNode | None, int]) -> bool:
+        when, _, kind, node, token = timer
+        if kind == "run_deadline":
+            return not self.done and self._stopping is None
+        assert node is not None
+        attempt = node.attempt
+        if kind == "retry":
+            return node.status is TaskState.PENDING and node.next_try_at == when
+        running = (
+            attempt is not None
+            and attempt.number == token
+            and attempt.status is AttemptState.RUNNING
+        )
+        if kind == "timeout":
+            return running and attempt is not None and attempt.kill_reason is None
+        return running and attempt is not None and attempt.kill_at == when  # "kill"
+
+    def _fire_timers(self, now: datetime) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            timer = heapq.heappop(self._timers)
+            if not self._timer_valid(timer):
+                continue
+            _, _, kind, node, _ = timer
+            if kind == "run_deadline":
+                self._begin_stop(now, RUN_TIMEOUT)
+            elif kind == "retry" and node is not None:
+                if self._stopping and not node.is_exit:
+                    self._settle(node, TaskState.STOPPED, now, "the run was stopped")
+                else:
+                    self._move(node, TaskState.QUEUED, now, next_try_at=None)
+                    self._ready.append(node)
+            elif kind == "timeout" and node is not None:
+                self._kill(node, now, TIMEOUT)
+            elif kind == "kill" and node is not None and node.attempt is not None:
+                key = AttemptKey(self.run_id, node.name, node.attempt.number)
+                self._signals.append((key, signal.SIGKILL))
+
+    def _kill(self, node: TaskNode, now: datetime, reason: str) -> None:
+        """Commit the intent (reason, when SIGKILL follows), then SIGTERM the group."""
+        attempt = node.attempt
+        assert attempt is not None
+        if attempt.kill_reason == reason or (attempt.kill_reason and reason == TIMEOUT):
+            return
+        first = attempt.kill_reason is None
+        attempt.kill_reason = reason
+        self._changed_attempts[(node.name, attempt.number)] = attempt
+        if first:
+            attempt.kill_at = now + timedelta(seconds=self.kill_grace)
+            self._push(attempt.kill_at, "kill", node, attempt.number)
+            key = AttemptKey(self.run_id, node.name, attempt.number)
+            self._signals.append((key, signal.SIGTERM))
+            self.launcher.note(key, f"sending SIGTERM to the task ({reason})")
+
+    def _begin_stop(self, now: datetime, reason: str) -> None:
+        if self.done:
+            return
+        if self._stopping is None:
+            self._stopping = reason
+            if reason == RUN_TIMEOUT:
+                self.message = f"the run timed out after {_seconds(self.spec.timeout)}"
+                self._run_changes["message"] = self.message
+            for node in self.nodes:  # once per run: a stop may touch every task
+                if node.is_exit:
+                    continue
+                if node.status in (TaskState.PENDING, TaskState.QUEUED):
+                    self._settle(node, TaskState.STOPPED, now, "the run was stopped")
+        for node in self.nodes:  # a running exit task is killed too: nothing else is left
+            if node.status is TaskState.RUNNING:
+                self._kill(node, now, STOP if reason == STOP else RUN_TIMEOUT)
+
+    # -- the end ----------------------------------------------------------------------------
+    def _run_outcome(self) -> str:
+        """What the exit task sees as ``run_status``."""
+        if self._stopping == STOP:
+            return RunState.STOPPED.value
+        regular_bad = any(n.status in TASK_BAD for n in self.nodes if not n.is_exit)
+        failed = regular_bad or self._stopping == RUN_TIMEOUT
+        return RunState.FAILED.value if failed else RunState.SUCCEEDED.value
+
+    def _maybe_finish_run(self, now: datetime) -> None:
+        if self.done or sum(self.counts[s] for s in TASK_TERMINAL) < len(self.nodes):
+            return
+        if self._stopping == STOP:
+            target = RunState.STOPPED
+        elif self._stopping == RUN_TIMEOUT or any(self.counts[s] for s in TASK_BAD):
+            target = RunState.FAILED
+        else:
+            target = RunState.SUCCEEDED
+        if target is RunState.FAILED and self.message is None:
+            bad = [n.name for n in self.nodes if n.status is TaskState.FAILED]
+            self.message = "failed: " + ", ".join(bad[:10]) if bad else "upstream failures"
+            self._run_changes["message"] = self.message
+        self._set_run(target, now)
+        self.finished_at = now
+        self._run_changes.update(finished_at=now, engine_pid=None)
+
+    # -- restoring after a restart ----------------------------------------------------------
+    def _has_unfinished(self) -> bool:
+        return any(node.status not in TASK_TERMINAL for node in self.nodes)
+
+    def _restore(self, node: TaskNode, now: datetime) -> None:
+        status = node.status
+        attempt = node.attempt
+        if status is TaskState.QUEUED:
+            self._ready.append(node)
+        elif status is TaskState.PENDING and node.next_try_at is not None:
+            self._push(node.next_try_at, "retry", node, node.attempts)
+        elif status is TaskState.PENDING and not node.is_exit:
+            if self._evaluate(node, now, cause=None):
+                self._propagate(node, now)
+        elif status is TaskState.RUNNING and attempt is not None:
+            self._recover(node, attempt)
+
+    def _recover(self, node: TaskNode, attempt: AttemptNode) -> None:
+        key = AttemptKey(self.run_id, node.name, attempt.number)
+        found = self.launcher.recover(key)
+        if found is Recovery.NOT_STARTED:
+            try:
+                command, env = render_task(
+                    node, self.base_context, self.spec.env, self.by_name, self._run_outcome()
+                )
+            except RenderError as err:  # rendered before; only uuid/datetime can differ
+                command, env = f"echo {str(err)!r} >&2; exit 2", {}
+            env.update(
+                CUBE_RUN_ID=self.run_id,
+                CUBE_TASK_NAME=node.name,
+                CUBE_ATTEMPT=str(attempt.number),
+                CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
+                CUBE_PIPELINE_NAME=self.spec.name,
+            )
+            self._launches.append(LaunchRequest(key, command, env))
+        elif found is Recovery.LOST:
+            self._lost.add(key)
+        if attempt.deadline is not None and attempt.kill_reason is None:
+            self._push(attempt.deadline, "timeout", node, attempt.number)
+        if attempt.kill_reason is not None and attempt.kill_at is not None:
+            self._signals.append((key, signal.SIGTERM))  # the intent may not have been acted on
+            self._push(attempt.kill_at, "kill", node, attempt.number)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:g}s" if value is not None else "?"
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()

@@ -1,0 +1,268 @@
+"""Creating runs, loading a run into a controller, retry / rerun, and the run summary that
+the CLI's ``--json`` contract prints."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import secrets
+import socket
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from cubestudio.engine.context import run_variables
+from cubestudio.engine.controller import RunController
+from cubestudio.engine.launcher import Launcher
+from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
+from cubestudio.engine.states import (
+    RUN_TERMINAL,
+    TASK_RETRYABLE,
+    AttemptState,
+    RunState,
+    TaskState,
+)
+from cubestudio.errors import NotFoundError, StateError
+from cubestudio.procinfo import is_alive
+from cubestudio.spec.loader import pipeline_from_data
+from cubestudio.spec.model import PipelineSpec
+from cubestudio.spec.render import EXECUTION_DATE_FORMAT, suggest
+from cubestudio.store import runs as store
+from cubestudio.store.db import Database
+
+CLUSTER_NAME = "local"
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def create_run(
+    db: Database,
+    *,
+    spec: PipelineSpec,
+    params: dict[str, Any],
+    now: datetime,
+    trigger: str = "manual",
+    execution_date: datetime | None = None,
+    runner: str | None = None,
+) -> str:
+    """Store a new pending run with a snapshot of the pipeline; returns its id."""
+    runner = runner or current_user()
+    snapshot = json.dumps(spec.to_data(), sort_keys=True)
+    tasks = spec.all_tasks()
+    for _ in range(5):
+        run_id = new_run_id(now)
+        try:
+            with db.begin() as conn:
+                pipeline_id, creator = store.upsert_pipeline(
+                    conn, name=spec.name, spec_json=snapshot, creator=runner, now=now
+                )
+                store.insert_run(
+                    conn,
+                    run={
+                        "id": run_id,
+                        "pipeline_id": pipeline_id,
+                        "pipeline_name": spec.name,
+                        "status": RunState.PENDING.value,
+                        "trigger": trigger,
+                        "execution_date": execution_date or now,
+                        "creator": creator,
+                        "runner": runner,
+                        "cluster_name": CLUSTER_NAME,
+                        "spec": snapshot,
+                        "params": json.dumps(params, sort_keys=True),
+                        "created_at": now,
+                        "stop_requested": False,
+                    },
+                    tasks=[
+                        {
+                            "run_id": run_id,
+                            "name": task.name,
+                            "position": i,
+                            "status": TaskState.PENDING.value,
+                            "attempts": 0,
+                            "retry_base": 0,
+                        }
+                        for i, task in enumerate(tasks)
+                    ],
+                )
+            return run_id
+        except IntegrityError:  # a run id collision (or a concurrent first pipeline insert)
+            continue
+    raise StateError("could not create the run: the database refused five new run ids")
+
+
+def get_run(db: Database, run_id: str) -> dict[str, Any]:
+    with db.begin() as conn:
+        return dict(store.get_run(conn, run_id=run_id))
+
+
+def engine_alive(run: dict[str, Any]) -> bool:
+    """Is the process recorded as driving this run still running (on this host)?"""
+    if run.get("engine_pid") is None or run.get("engine_host") != socket.gethostname():
+        return False
+    return is_alive(run["engine_pid"], run["engine_start"])
+
+
+def load_controller(
+    db: Database, launcher: Launcher, run_id: str, *, kill_grace: float
+) -> RunController:
+    with db.begin() as conn:
+        run = dict(store.get_run(conn, run_id=run_id))
+        task_rows = store.load_task_runs(conn, run_id=run["id"])
+        attempt_rows = store.load_attempts(conn, run_id=run["id"])
+        pipeline_id = run["pipeline_id"]
+    spec = pipeline_from_data(json.loads(run["spec"]))
+    latest: dict[str, dict[str, Any]] = {}
+    for row in attempt_rows:
+        latest[row["task_name"]] = dict(row)  # ordered by number: the last one wins
+    nodes = _build_nodes(spec, task_rows, latest)
+    base = run_variables(
+        run_id=run["id"],
+        pipeline_id=pipeline_id,
+        pipeline_name=run["pipeline_name"],
+        creator=run["creator"],
+        runner=run["runner"],
+        cluster_name=run["cluster_name"],
+        execution_date=_execution_date(run["execution_date"], spec),
+        params=json.loads(run["params"]),
+    )
+    return RunController(
+        db=db,
+        launcher=launcher,
+        run=run,
+        spec=spec,
+        nodes=nodes,
+        base_context=base,
+        kill_grace=kill_grace,
+    )
+
+
+def _execution_date(value: datetime, spec: PipelineSpec) -> str:
+    zone = ZoneInfo(spec.schedule.timezone) if spec.schedule else None
+    local = value.astimezone(zone) if zone else value
+    return local.strftime(EXECUTION_DATE_FORMAT)
+
+
+def _build_nodes(
+    spec: PipelineSpec, rows: list[Any], latest: dict[str, dict[str, Any]]
+) -> list[TaskNode]:
+    by_row = {row["name"]: row for row in rows}
+    nodes: list[TaskNode] = []
+    for i, task in enumerate(spec.all_tasks()):
+        row = by_row[task.name]
+        node = TaskNode(
+            spec=task,
+            position=i,
+            is_exit=task is spec.on_exit,
+            status=TaskState(row["status"]),
+            attempts=row["attempts"],
+            retry_base=row["retry_base"],
+            exit_code=row["exit_code"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            next_try_at=row["next_try_at"],
+            message=row["message"],
+            outputs=store.loads(row["outputs"]),
+        )
+        if task.name in latest:
+            node.attempt = _attempt(latest[task.name])
+        nodes.append(node)
+    by_name = {node.name: node for node in nodes}
+    for node in nodes:
+        for dep in dict.fromkeys(node.spec.depends):
+            parent = by_name[dep]
+            node.upstream.append(parent)
+            parent.downstream.append(node)
+    count_upstream(nodes)
+    return nodes
+
+
+def _attempt(row: dict[str, Any]) -> AttemptNode:
+    return AttemptNode(
+        number=row["number"],
+        status=AttemptState(row["status"]),
+        started_at=row["started_at"],
+        exit_code=row["exit_code"],
+        finished_at=row["finished_at"],
+        deadline=row["deadline"],
+        kill_reason=row["kill_reason"],
+        kill_at=row["kill_at"],
+        message=row["message"],
+        outputs=store.loads(row["outputs"]),
+    )
+
+
+# -- retry and rerun: new attempts in the same run ----------------------------------------------
+def check_can_restart(controller: RunController, run: dict[str, Any], verb: str) -> None:
+    if controller.status not in RUN_TERMINAL:
+        if engine_alive(run):
+            raise StateError(
+                f"run {controller.run_id} is still running (process {run['engine_pid']}); "
+                f"wait for it, or `cube stop {controller.run_id}` first"
+            )
+        raise StateError(
+            f"run {controller.run_id} did not finish: its engine died. "
+            f"`cube resume {controller.run_id}` adopts and finishes it"
+        )
+
+
+def retry_tasks(controller: RunController) -> list[str]:
+    """The tasks `cube retry` runs again: failed, upstream_failed and stopped ones."""
+    names = [n.name for n in controller.nodes if n.status in TASK_RETRYABLE and not n.is_exit]
+    if not names:
+        raise StateError(
+            f"run {controller.run_id} {controller.status}: nothing to retry "
+            f"(`cube rerun {controller.run_id} --from TASK` runs tasks again)"
+        )
+    return names
+
+
+def rerun_tasks(controller: RunController, task: str) -> list[str]:
+    """TASK and everything downstream of it."""
+    if task not in controller.by_name or controller.by_name[task].is_exit:
+        hint = suggest(task, [n.name for n in controller.nodes if not n.is_exit])
+        raise NotFoundError(f"run {controller.run_id} has no task '{task}'{hint}")
+    seen = {task}
+    todo = [controller.by_name[task]]
+    while todo:
+        for child in todo.pop().downstream:
+            if child.name not in seen:
+                seen.add(child.name)
+                todo.append(child)
+    return [n.name for n in controller.nodes if n.name in seen]
+
+
+def summary(db: Database, run_id: str) -> dict[str, Any]:
+    """The run as the ``--json`` contract prints it."""
+    with db.begin() as conn:
+        run = store.get_run(conn, run_id=run_id)
+        rows = store.load_task_runs(conn, run_id=run["id"])
+    return {
+        "run_id": run["id"],
+        "status": run["status"],
+        "tasks": {
+            row["name"]: {
+                "status": row["status"],
+                "attempts": row["attempts"],
+                "exit_code": row["exit_code"],
+                "started_at": _iso(row["started_at"]),
+                "finished_at": _iso(row["finished_at"]),
+            }
+            for row in rows
+        },
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

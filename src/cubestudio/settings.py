@@ -1,0 +1,41 @@
+"""One settings object, read from the environment with the prefix ``CUBE_``.
+
+``CUBE_HOME`` (default ``~/.cube``) holds the SQLite database, run directories and logs;
+``CUBE_DATABASE_URL`` selects PostgreSQL or MySQL/MariaDB instead of SQLite.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUBE_", extra="ignore")
+
+    home: Path = Path("~/.cube")
+    database_url: str | None = None
+    # Seconds between SIGTERM and SIGKILL when a task is stopped or times out.
+    kill_grace: float = 10.0
+    # Fault injection for the crash tests: "<point>:<task>" makes the engine SIGKILL itself there.
+    failpoint: str | None = None
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home_dir / "runs"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'cube.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

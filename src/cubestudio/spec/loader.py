@@ -1,0 +1,160 @@
+"""Load a pipeline from YAML, JSON or a Python file into a validated PipelineSpec.
+
+Every problem becomes a FieldError with a path such as ``tasks[2].retries``; malformed YAML and
+JSON report their line and column. Nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from cubestudio.errors import FieldError, SpecError
+from cubestudio.spec.model import PipelineSpec, ResourceFields, ScheduleFields, TaskFields
+from cubestudio.spec.render import suggest
+from cubestudio.spec.validate import check_pipeline
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_FIELDS_AT = {
+    "tasks": TaskFields,
+    "on_exit": TaskFields,
+    "schedule": ScheduleFields,
+    "resources": ResourceFields,
+    "params": ("type", "default", "description"),
+}
+_PATTERN_HINTS = {
+    "name": "use lowercase letters, digits and '-' (e.g. 'daily-train')",
+    "task": "use letters, digits, '_' and '-', starting with a letter",
+    "key": "use letters, digits and '_', not starting with a digit",
+}
+
+
+def load_pipeline(path: str | Path) -> PipelineSpec:
+    """Read and validate a pipeline file (.yaml, .yml, .json or .py)."""
+    file = Path(path)
+    if not file.is_file():
+        raise SpecError([FieldError("", f"no such pipeline file: {file}")])
+    if file.suffix == ".py":
+        from cubestudio.spec.sdk import load_python_pipeline
+
+        return load_python_pipeline(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([FieldError("", f"cannot read {file}: {exc}")]) from None
+    return load_pipeline_text(text, source=str(file), is_json=file.suffix == ".json")
+
+
+def load_pipeline_text(text: str, *, source: str = "<text>", is_json: bool = False) -> PipelineSpec:
+    return pipeline_from_data(_parse(text, source, is_json))
+
+
+def pipeline_from_data(data: object) -> PipelineSpec:
+    """Validate plain data (a dict as YAML or JSON gives it) into a PipelineSpec."""
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise SpecError([FieldError("", f"a pipeline file holds a mapping, got {kind}")])
+    try:
+        spec = PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_field_errors(exc)) from None
+    errors = check_pipeline(spec)
+    if errors:
+        raise SpecError(errors)
+    return spec
+
+
+def _parse(text: str, source: str, is_json: bool) -> object:
+    if is_json:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+            raise SpecError([FieldError("", msg)]) from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise SpecError([FieldError("", f"{where}: invalid YAML: {exc.problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([FieldError("", f"{source}: invalid YAML: {exc}")]) from None
+
+
+def format_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    found: dict[str, FieldError] = {}
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc(err)
+        error = _explain(err, loc)
+        found.setdefault(error.path, error)  # a union reports each branch: keep the first
+    return list(found.values())
+
+
+def _clean_loc(err: ErrorDetails) -> tuple[int | str, ...]:
+    """Drop pydantic's union-branch and validator tags so the path is the user's field path."""
+    loc: list[int | str] = []
+    for part in err["loc"]:
+        if isinstance(part, str) and (
+            "[" in part or part in ("str", "int", "float", "bool", "none", "list", "dict")
+        ):
+            if part == "[key]":
+                loc.append("<key>")
+            continue
+        loc.append(part)
+    return tuple(loc)
+
+
+def _explain(err: ErrorDetails, loc: tuple[int | str, ...]) -> FieldError:
+    kind, message = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        parent, field = loc[:-1], str(loc[-1])
+        known = _known_fields(parent)
+        hint = suggest(field, known) if known else ""
+        return FieldError(format_path(parent), f"unknown field '{field}'{hint}")
+    if loc and loc[-1] == "<key>":
+        loc = loc[:-1]
+        bad = repr(err.get("input"))
+        return FieldError(format_path(loc), f"{bad} is not a valid name: {_PATTERN_HINTS['key']}")
+    path = format_path(loc)
+    if kind == "missing":
+        return FieldError(path, "required field is missing")
+    if kind == "string_pattern_mismatch":
+        which = "name" if loc == ("name",) else "task" if loc and loc[-1] == "name" else "key"
+        bad = repr(err.get("input"))
+        return FieldError(path, f"{bad} is not a valid name: {_PATTERN_HINTS[which]}")
+    if kind in ("value_error", "assertion_error"):
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    elif kind == "too_short" and loc == ("tasks",):
+        message = "a pipeline needs at least one task"
+    else:
+        message = message[0].lower() + message[1:]
+        if "input" in err and not isinstance(err["input"], dict | list):
+            message += f", got {err['input']!r}"
+    return FieldError(path, message)
+
+
+def _known_fields(parent: tuple[int | str, ...]) -> tuple[str, ...]:
+    named = [p for p in parent if isinstance(p, str)]
+    if not named:
+        return tuple(PipelineSpec.model_fields)
+    key = named[-1]
+    if len(named) >= 2 and named[-2] == "params":
+        key = "params"
+    fields = _FIELDS_AT.get(key)
+    return tuple(fields) if fields else ()

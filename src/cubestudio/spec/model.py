@@ -1,0 +1,237 @@
+"""The pipeline model (file format v1). YAML, JSON and the Python SDK all produce a PipelineSpec.
+
+Field-level rules live here (types, ranges, formats); rules that span fields (dependencies,
+cycles, template variables) live in ``validate.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from cubestudio.spec.quantities import parse_cpu, parse_duration, parse_memory
+
+PIPELINE_NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+TASK_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,62}$"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+
+
+class Trigger(StrEnum):
+    """When a task runs, given how its upstream tasks ended (Airflow's trigger rules)."""
+
+    ALL_SUCCESS = "all_success"  # every upstream succeeded or was skipped
+    ALL_DONE = "all_done"  # every upstream finished, whatever the outcome
+    ONE_FAILED = "one_failed"  # at least one upstream failed: for clean-up and alerts
+
+
+def _duration(value: object) -> float:
+    return parse_duration(value)
+
+
+def _env_value(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+Env = dict[Annotated[str, Field(pattern=IDENTIFIER)], EnvValue]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Resources(_Model):
+    cpu: Annotated[float | None, BeforeValidator(lambda v: None if v is None else parse_cpu(v))] = (
+        None
+    )
+    memory: Annotated[
+        int | None, BeforeValidator(lambda v: None if v is None else parse_memory(v))
+    ] = None
+    gpu: Annotated[float, Field(ge=0)] = 0
+
+
+ParamType = Literal["str", "int", "float", "bool"]
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+}
+
+
+class ParamSpec(_Model):
+    """A pipeline parameter; the short form ``lr: 0.01`` means type float, default 0.01."""
+
+    type: ParamType = "str"
+    default: str | int | float | bool | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _default_has_type(self) -> ParamSpec:
+        if self.default is None:
+            return self
+        ok = isinstance(self.default, _PY_TYPES[self.type])
+        if self.type in ("int", "float") and isinstance(self.default, bool):
+            ok = False
+        if not ok:
+            raise ValueError(f"default {self.default!r} is not of type {self.type}")
+        return self
+
+
+def _param(value: object) -> object:
+    """Accept the short form: a bare value whose type is inferred."""
+    if isinstance(value, dict):
+        if "type" not in value and "default" not in value:
+            raise ValueError(
+                "a parameter is a value (string, number, boolean) "
+                "or a mapping {type, default, description}"
+            )
+        return value
+    if isinstance(value, bool):
+        return {"type": "bool", "default": value}
+    if isinstance(value, int):
+        return {"type": "int", "default": value}
+    if isinstance(value, float):
+        return {"type": "float", "default": value}
+    if isinstance(value, str):
+        return {"type": "str", "default": value}
+    if value is None:
+        return {"type": "str", "default": None}
+    raise ValueError(
+        f"{value!r} is not a parameter value: use a string, number or boolean "
+        "(or {type, default, description})"
+    )
+
+
+Param = Annotated[ParamSpec, BeforeValidator(_param)]
+
+
+class TaskSpec(_Model):
+    name: Annotated[str, Field(pattern=TASK_NAME)]
+    description: str = ""
+    command: str | list[str]
+    depends: list[str] = Field(default_factory=list)
+    env: Env = Field(default_factory=dict)
+    retries: Annotated[int, Field(ge=0, le=100)] = 0
+    retry_delay: Duration = 0.0
+    retry_backoff: Annotated[float, Field(ge=1, le=10)] = 1.0
+    max_retry_delay: Duration | None = None
+    timeout: Duration | None = None
+    resources: Resources = Field(default_factory=Resources)
+    skip: bool = False
+    trigger: Trigger = Trigger.ALL_SUCCESS
+    outputs: list[Annotated[str, Field(pattern=IDENTIFIER)]] = Field(default_factory=list)
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _trigger_from_text(cls, value: object) -> object:
+        if isinstance(value, str) and value in Trigger._value2member_map_:
+            return Trigger(value)
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _command_not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if not value or (isinstance(value, str) and not value.strip()):
+            raise ValueError("the command is empty: give the shell command the task runs")
+        return value
+
+    def retry_delay_after(self, failures: int) -> float:
+        """Seconds to wait before the next try, after ``failures`` failed tries (1-based)."""
+        delay = self.retry_delay * (self.retry_backoff ** max(0, failures - 1))
+        if self.max_retry_delay is not None:
+            delay = min(delay, self.max_retry_delay)
+        return delay
+
+
+def _parse_start(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("start is a date and time such as '2026-01-01 00:00:00'")
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or len(text) < 16:
+        raise ValueError(
+            f"{value!r} is not a start time: use 'YYYY-MM-DD HH:MM:SS' "
+            "or ISO 8601 with an offset such as '2026-11-01T01:30:00-04:00'"
+        )
+    return parsed
+
+
+def _check_cron(value: str) -> str:
+    from croniter import croniter
+
+    if not croniter.is_valid(value):
+        raise ValueError(
+            f"{value!r} is not a cron expression: use 5 fields "
+            "(minute hour day month weekday) or @hourly, @daily, @weekly, @monthly, @yearly"
+        )
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as UTC or Asia/Shanghai"
+        ) from None
+    return value
+
+
+class ScheduleSpec(_Model):
+    cron: Annotated[str, AfterValidator(_check_cron)]
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
+    start: Annotated[datetime | None, BeforeValidator(_parse_start)] = None
+    catchup: bool = False
+    depends_on_past: bool = False
+    max_active_runs: Annotated[int, Field(ge=1)] = 1
+    expired_limit: Annotated[int, Field(ge=0)] = 0
+
+
+class PipelineSpec(_Model):
+    name: Annotated[str, Field(pattern=PIPELINE_NAME)]
+    description: str = ""
+    params: dict[Annotated[str, Field(pattern=IDENTIFIER)], Param] = Field(default_factory=dict)
+    env: Env = Field(default_factory=dict)
+    parallelism: Annotated[int, Field(ge=1, le=10_000)] = 16
+    timeout: Duration | None = None
+    schedule: ScheduleSpec | None = None
+    tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    on_exit: TaskSpec | None = None
+
+    def all_tasks(self) -> list[TaskSpec]:
+        """The tasks in file order, then the on_exit task."""
+        return [*self.tasks, self.on_exit] if self.on_exit else list(self.tasks)
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data that loads back into the same spec (used for run snapshots)."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+# Field names per section, for "did you mean" suggestions on unknown fields.
+TaskFields = tuple(TaskSpec.model_fields)
+ScheduleFields = tuple(ScheduleSpec.model_fields)
+ResourceFields = tuple(Resources.model_fields)

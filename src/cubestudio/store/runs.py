@@ -1,0 +1,188 @@
+"""Keyword-only functions over pipelines, runs, task runs and attempts.
+
+Each takes a connection inside a transaction the caller owns. The engine writes through
+``save_changes``: one executemany per table per turn, so a turn is one commit however many
+tasks moved in it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+
+from cubestudio.errors import NotFoundError
+from cubestudio.store.tables import attempts, pipelines, runs, task_runs
+
+TASK_FIELDS = (
+    "status",
+    "attempts",
+    "retry_base",
+    "exit_code",
+    "started_at",
+    "finished_at",
+    "next_try_at",
+    "message",
+    "outputs",
+)
+ATTEMPT_FIELDS = (
+    "status",
+    "exit_code",
+    "finished_at",
+    "deadline",
+    "kill_reason",
+    "kill_at",
+    "message",
+    "outputs",
+)
+RUN_FIELDS = ("status", "started_at", "finished_at", "deadline", "message", "stop_requested")
+
+
+def upsert_pipeline(
+    conn: Connection, *, name: str, spec_json: str, creator: str, now: datetime
+) -> tuple[int, str]:
+    """Record the pipeline's latest definition; returns (id, creator of the first version)."""
+    row = conn.execute(
+        select(pipelines.c.id, pipelines.c.creator).where(pipelines.c.name == name)
+    ).first()
+    if row is None:
+        result = conn.execute(
+            insert(pipelines).values(
+                name=name, creator=creator, spec=spec_json, created_at=now, updated_at=now
+            )
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0]), creator
+    conn.execute(
+        update(pipelines).where(pipelines.c.id == row.id).values(spec=spec_json, updated_at=now)
+    )
+    return int(row.id), str(row.creator)
+
+
+def insert_run(conn: Connection, *, run: dict[str, Any], tasks: Sequence[dict[str, Any]]) -> None:
+    conn.execute(insert(runs).values(**run))
+    conn.execute(insert(task_runs), list(tasks))
+
+
+def get_run(conn: Connection, *, run_id: str) -> RowMapping:
+    """The run with this id, or the one run whose id starts with it."""
+    row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    if row is not None:
+        return row
+    matches = (
+        conn.execute(select(runs).where(runs.c.id.startswith(run_id, autoescape=True)).limit(2))
+        .mappings()
+        .all()
+    )
+    if len(run_id) >= 4 and len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise NotFoundError(f"run id '{run_id}' is ambiguous: give more of it (see `cube runs`)")
+    raise NotFoundError(f"no run '{run_id}' (see `cube runs` for the run ids)")
+
+
+def list_runs(conn: Connection, *, limit: int, pipeline: str | None = None) -> list[RowMapping]:
+    query = select(
+        runs.c.id,
+        runs.c.pipeline_name,
+        runs.c.status,
+        runs.c.trigger,
+        runs.c.created_at,
+        runs.c.started_at,
+        runs.c.finished_at,
+    )
+    if pipeline:
+        query = query.where(runs.c.pipeline_name == pipeline)
+    query = query.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
+    return list(conn.execute(query).mappings().all())
+
+
+def load_task_runs(conn: Connection, *, run_id: str) -> list[RowMapping]:
+    query = select(task_runs).where(task_runs.c.run_id == run_id).order_by(task_runs.c.position)
+    return list(conn.execute(query).mappings().all())
+
+
+def load_attempts(
+    conn: Connection, *, run_id: str, task_name: str | None = None
+) -> list[RowMapping]:
+    query = select(attempts).where(attempts.c.run_id == run_id)
+    if task_name is not None:
+        query = query.where(attempts.c.task_name == task_name)
+    return list(conn.execute(query.order_by(attempts.c.task_name, attempts.c.number)).mappings())
+
+
+def count_attempts(conn: Connection, *, run_id: str) -> int:
+    query = select(func.count()).select_from(attempts).where(attempts.c.run_id == run_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def save_changes(
+    conn: Connection,
+    *,
+    run_id: str,
+    run: dict[str, Any] | None = None,
+    tasks: Iterable[dict[str, Any]] = (),
+    new_attempts: Iterable[dict[str, Any]] = (),
+    attempts_changed: Iterable[dict[str, Any]] = (),
+) -> None:
+    """Persist one engine turn. Task and attempt dicts carry every field of their table, so
+    each table takes one executemany."""
+    if run:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(**run))
+    task_rows = [{"b_name": t["name"], **{f: t[f] for f in TASK_FIELDS}} for t in tasks]
+    if task_rows:
+        stmt = (
+            update(task_runs)
+            .where(task_runs.c.run_id == run_id, task_runs.c.name == bindparam("b_name"))
+            .values({f: bindparam(f) for f in TASK_FIELDS})
+        )
+        conn.execute(stmt, task_rows)
+    inserts = list(new_attempts)
+    if inserts:
+        conn.execute(insert(attempts), inserts)
+    attempt_rows = [
+        {"b_task": a["task_name"], "b_number": a["number"], **{f: a[f] for f in ATTEMPT_FIELDS}}
+        for a in attempts_changed
+    ]
+    if attempt_rows:
+        stmt = (
+            update(attempts)
+            .where(
+                attempts.c.run_id == run_id,
+                attempts.c.task_name == bindparam("b_task"),
+                attempts.c.number == bindparam("b_number"),
+            )
+            .values({f: bindparam(f) for f in ATTEMPT_FIELDS})
+        )
+        conn.execute(stmt, attempt_rows)
+
+
+def set_engine(
+    conn: Connection, *, run_id: str, pid: int | None, host: str | None, start: str | None
+) -> None:
+    conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id)
+        .values(engine_pid=pid, engine_host=host, engine_start=start)
+    )
+
+
+def request_stop(conn: Connection, *, run_id: str) -> None:
+    conn.execute(update(runs).where(runs.c.id == run_id).values(stop_requested=True))
+
+
+def stop_requested(conn: Connection, *, run_id: str) -> bool:
+    value = conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar()
+    return bool(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text) if text else None

@@ -1,0 +1,122 @@
+"""Table definitions. The schema itself is created by the Alembic migrations in
+``migrations/versions``; keep the two in step (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects import mysql
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC with microseconds on every backend; read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+metadata = MetaData()
+
+pipelines = Table(
+    "pipelines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("creator", String(128), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), nullable=False),
+    Column("pipeline_name", String(63), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("execution_date", UTCDateTime, nullable=False),
+    Column("creator", String(128), nullable=False),
+    Column("runner", String(128), nullable=False),
+    Column("cluster_name", String(63), nullable=False),
+    Column("spec", Text, nullable=False),  # snapshot of the pipeline at trigger time
+    Column("params", Text, nullable=False),  # JSON: the resolved parameter values
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("deadline", UTCDateTime),  # run timeout, as data so a restarted engine enforces it
+    Column("message", Text),
+    Column("stop_requested", Boolean, nullable=False, default=False),
+    # The process driving the run; `cube resume` adopts the run only when it is gone.
+    Column("engine_pid", Integer),
+    Column("engine_host", String(255)),
+    Column("engine_start", String(32)),
+    Index("ix_runs_created_at", "created_at"),
+    Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
+)
+
+task_runs = Table(
+    "task_runs",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("name", String(63), primary_key=True),
+    Column("position", Integer, nullable=False),  # order in the file, for display
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    # Attempts made before the last `cube retry`/`rerun`: retries are counted from there.
+    Column("retry_base", Integer, nullable=False, default=0),
+    Column("exit_code", Integer),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("next_try_at", UTCDateTime),  # a retry waiting for its delay
+    Column("message", Text),
+    Column("outputs", Text),  # JSON {name: value} of the attempt that succeeded
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("task_name", String(63), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("exit_code", Integer),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("deadline", UTCDateTime),  # started_at + the task's timeout
+    Column("kill_reason", String(16)),  # "stop" / "timeout" / "run_timeout": intent, then act
+    Column("kill_at", UTCDateTime),  # when SIGKILL follows the SIGTERM already sent
+    Column("message", Text),
+    Column("outputs", Text),
+)

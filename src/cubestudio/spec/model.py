@@ -143,7 +143,7 @@ class TaskSpec(_Model):
     def _trigger_from_text(cls, value: object) -> object:
         if isinstance(value, str) and value in Trigger._value2member_map_:
             return Trigger(value)
-        return value
+        raise ValueError(f"{value!r} is not a trigger: use one of {', '.join(Trigger)}")
 
     @field_validator("command")
     @classmethod

@@ -122,7 +122,7 @@ def referenced_names(text: str) -> tuple[set[str], list[tuple[str, ...]]]:
 
     names = set(meta.find_undeclared_variables(ast))
     chains: list[tuple[str, ...]] = []
-    for node in ast.find_all(nodes.Getattr):
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         chain = _attribute_chain(node)
         if chain:
             chains.append(chain)

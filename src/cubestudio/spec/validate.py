@@ -153,7 +153,11 @@ def _check_text(
         FieldError(path, f"unknown template variable '{name}'{suggest(name, sorted(allowed))}")
         for name in sorted(names - allowed)
     ]
+    # ``a.b.c`` also yields ``a.b`` and ``a``: check only the longest chain, once per reference.
+    prefixes = {chain[:k] for chain in chains for k in range(1, len(chain))}
     for chain in chains:
+        if chain in prefixes:
+            continue
         if chain[0] == "params" and len(chain) >= 2 and chain[1] not in spec.params:
             hint = suggest(chain[1], list(spec.params)) or " (declare it under params)"
             errors.append(FieldError(path, f"unknown parameter 'params.{chain[1]}'{hint}"))

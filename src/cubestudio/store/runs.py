@@ -65,7 +65,8 @@ def upsert_pipeline(
 
 def insert_run(conn: Connection, *, run: dict[str, Any], tasks: Sequence[dict[str, Any]]) -> None:
     conn.execute(insert(runs).values(**run))
-    conn.execute(insert(task_runs), list(tasks))
+    if tasks:
+        conn.execute(insert(task_runs), list(tasks))
 
 
 def get_run(conn: Connection, *, run_id: str) -> RowMapping:

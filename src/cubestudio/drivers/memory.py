@@ -1,0 +1,65 @@
+"""The in-memory driver: launches nothing. Tests (and dry runs) decide how each attempt ends
+with ``finish``; everything else behaves like a real driver to the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recovery
+
+
+@dataclass
+class MemoryDriver:
+    launched: list[LaunchRequest] = field(default_factory=list)
+    signals: list[tuple[AttemptKey, int]] = field(default_factory=list)
+    notes: list[tuple[AttemptKey, str]] = field(default_factory=list)
+    outputs: dict[AttemptKey, dict[str, str]] = field(default_factory=dict)
+    # What recover() answers per attempt; NOT_STARTED when not set.
+    recoveries: dict[AttemptKey, Recovery] = field(default_factory=dict)
+    _ended: list[Outcome] = field(default_factory=list)
+
+    def launch(self, request: LaunchRequest) -> None:
+        self.launched.append(request)
+
+    def finish(
+        self, task: str, exit_code: int | None = 0, outputs: dict[str, str] | None = None
+    ) -> AttemptKey:
+        """End the latest launched attempt of ``task``."""
+        key = next(r.key for r in reversed(self.launched) if r.key.task == task)
+        if outputs is not None:
+            self.outputs[key] = outputs
+        self._ended.append(Outcome(key, exit_code))
+        return key
+
+    def running(self) -> list[str]:
+        ended = {o.key for o in self._ended}
+        return [r.key.task for r in self.launched if r.key not in ended]
+
+    def recover(self, key: AttemptKey) -> Recovery:
+        return self.recoveries.get(key, Recovery.NOT_STARTED)
+
+    def signal(self, key: AttemptKey, signum: int) -> None:
+        self.signals.append((key, signum))
+
+    def poll(self) -> list[Outcome]:
+        ended, self._ended = self._ended, []
+        return ended
+
+    def wait(self, timeout: float | None) -> None:
+        return None
+
+    def add_wakeup_fd(self, fd: int) -> None:
+        return None
+
+    def read_outputs(self, key: AttemptKey, names: list[str]) -> tuple[dict[str, str], str]:
+        values = self.outputs.get(key, {})
+        for name in names:
+            if name not in values:
+                return (
+                    {},
+                    f"declared output '{name}' was not written: write it to $CUBE_OUTPUTS/{name}",
+                )
+        return {name: values[name] for name in names}, ""
+
+    def note(self, key: AttemptKey, line: str) -> None:
+        self.notes.append((key, line))

@@ -1,0 +1,87 @@
+"""The local driver with real processes: the launch claim, adoption, exit status files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from cubestudio.drivers.local import LocalDriver, attempt_dir
+from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recovery
+
+
+def _wait(driver: LocalDriver, timeout: float = 10) -> list[Outcome]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        driver.wait(0.5)
+        if found := driver.poll():
+            return found
+    raise AssertionError("no attempt ended")
+
+
+def test_an_attempt_runs_with_its_env_and_records_its_exit(tmp_path: Path) -> None:
+    driver = LocalDriver(tmp_path)
+    key = AttemptKey("r1", "a", 1)
+    driver.launch(
+        LaunchRequest(key, 'echo "$GREETING from $(basename $PWD)"; exit 7', {"GREETING": "hi"})
+    )
+    assert _wait(driver) == [Outcome(key, 7)]
+    folder = attempt_dir(tmp_path, key)
+    assert (folder / "log").read_text() == "hi from work\n"
+    assert (folder / "exit").read_text() == "7\n"
+    pid, start = (folder / "pid").read_text().split()
+    assert int(pid) > 0 and int(start) > 0
+
+
+def test_the_launch_claim_runs_an_attempt_exactly_once(tmp_path: Path) -> None:
+    counter = tmp_path / "count"
+    first, second = LocalDriver(tmp_path), LocalDriver(tmp_path)
+    key = AttemptKey("r1", "a", 1)
+    request = LaunchRequest(key, f"echo x >> {counter}; sleep 0.5")
+    first.launch(request)
+    second.launch(request)  # a second engine launching the same attempt
+    assert _wait(first) == [Outcome(key, 0)]
+    assert _wait(second) == [Outcome(key, 0)]  # it followed the winner instead
+    assert counter.read_text() == "x\n"
+
+
+def test_recover_adopts_a_running_attempt_and_collects_it(tmp_path: Path) -> None:
+    old = LocalDriver(tmp_path)
+    key = AttemptKey("r1", "a", 1)
+    old.launch(LaunchRequest(key, "sleep 0.5"))
+    while not (attempt_dir(tmp_path, key) / "pid").exists():
+        time.sleep(0.01)
+    new = LocalDriver(tmp_path)
+    assert new.recover(key) is Recovery.ADOPTED
+    assert _wait(new) == [Outcome(key, 0)]
+    _wait(old)  # reap our child
+
+
+def test_recover_tells_never_started_finished_and_lost(tmp_path: Path) -> None:
+    driver = LocalDriver(tmp_path)
+    assert driver.recover(AttemptKey("r1", "never", 1)) is Recovery.NOT_STARTED
+    done = AttemptKey("r1", "done", 1)
+    driver.launch(LaunchRequest(done, "exit 3"))
+    _wait(driver)
+    assert LocalDriver(tmp_path).recover(done) is Recovery.FINISHED
+    lost = AttemptKey("r1", "lost", 1)
+    driver.launch(LaunchRequest(lost, "sleep 30"))
+    time.sleep(0.2)
+    driver.signal(lost, signal.SIGKILL)  # killed with its group: no exit file
+    assert _wait(driver) == [Outcome(lost, None)]
+    other = LocalDriver(tmp_path)
+    assert other.recover(lost) is Recovery.LOST
+    assert other.poll() == [Outcome(lost, None)]
+
+
+def test_outputs_are_read_and_missing_ones_named(tmp_path: Path) -> None:
+    driver = LocalDriver(tmp_path)
+    key = AttemptKey("r1", "a", 1)
+    driver.launch(LaunchRequest(key, 'echo 42 > "$CUBE_OUTPUTS/rows"'))
+    _wait(driver)
+    assert driver.read_outputs(key, ["rows"]) == ({"rows": "42"}, "")
+    values, problem = driver.read_outputs(key, ["rows", "size"])
+    assert problem == "declared output 'size' was not written: write it to $CUBE_OUTPUTS/size"
+    os.symlink("/etc/passwd", attempt_dir(tmp_path, key) / "outputs" / "link")
+    assert "not written" in driver.read_outputs(key, ["link"])[1]  # symlinks are refused

@@ -54,12 +54,12 @@ class LocalDriver:
         self._selector = selectors.DefaultSelector()
         self._watched: dict[AttemptKey, _Watched] = {}
         self._ready: list[Outcome] = []
+        self._known_dirs: set[Path] = set()
 
     # -- launching ------------------------------------------------------------------------
     def launch(self, request: LaunchRequest) -> None:
         folder = attempt_dir(self.runs_dir, request.key)
-        (folder / "outputs").mkdir(parents=True, exist_ok=True)
-        (folder / "work").mkdir(exist_ok=True)
+        self._make_dirs(folder, outputs=request.has_outputs)
         env = {**self.base_env, **request.env, "CUBE_OUTPUTS": str(folder / "outputs")}
         pid = os.posix_spawn(
             "/bin/sh",
@@ -73,6 +73,22 @@ class LocalDriver:
             setsid=True,
         )
         self._watch(request.key, pid, is_child=True)
+
+    def _make_dirs(self, folder: Path, *, outputs: bool) -> None:
+        """The attempt's folders, with as few mkdir calls as possible: on this hot path
+        each costs about as much as the rest of the engine's bookkeeping."""
+        if folder.parent not in self._known_dirs:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            self._known_dirs.add(folder.parent)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        for sub in ("work", "outputs") if outputs else ("work",):
+            try:
+                os.mkdir(folder / sub)
+            except FileExistsError:
+                pass
 
     def _watch(self, key: AttemptKey, pid: int, *, is_child: bool) -> None:
         try:

@@ -314,7 +314,7 @@ class RunController:
         self._new_attempts.append((node.name, attempt))
         try:
             command, env = render_task(
-                node, self.base_context, self.spec.env, self.by_name, self._run_outcome()
+                node, self.base_context, self.spec.env, self.by_name, self._exit_status(node)
             )
         except RenderError as err:
             message = f"cannot render the task's templates: {err}"
@@ -342,7 +342,7 @@ class RunController:
             CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
             CUBE_PIPELINE_NAME=self.spec.name,
         )
-        self._launches.append(LaunchRequest(key, command, env))
+        self._launches.append(LaunchRequest(key, command, env, bool(node.spec.outputs)))
 
     # -- attempts that ended ----------------------------------------------------------------
     def _finish_attempt(self, outcome: Outcome, now: datetime) -> None:
@@ -495,12 +495,17 @@ class RunController:
                 self._kill(node, now, STOP if reason == STOP else RUN_TIMEOUT)
 
     # -- the end ----------------------------------------------------------------------------
+    def _exit_status(self, node: TaskNode) -> str | None:
+        return self._run_outcome() if node.is_exit else None
+
     def _run_outcome(self) -> str:
         """What the exit task sees as ``run_status``."""
         if self._stopping == STOP:
             return RunState.STOPPED.value
-        regular_bad = any(n.status in TASK_BAD for n in self.nodes if not n.is_exit)
-        failed = regular_bad or self._stopping == RUN_TIMEOUT
+        bad = sum(self.counts[s] for s in TASK_BAD)
+        if self.exit_node is not None and self.exit_node.status in TASK_BAD:
+            bad -= 1
+        failed = bad > 0 or self._stopping == RUN_TIMEOUT
         return RunState.FAILED.value if failed else RunState.SUCCEEDED.value
 
     def _maybe_finish_run(self, now: datetime) -> None:
@@ -543,7 +548,7 @@ class RunController:
         if found is Recovery.NOT_STARTED:
             try:
                 command, env = render_task(
-                    node, self.base_context, self.spec.env, self.by_name, self._run_outcome()
+                    node, self.base_context, self.spec.env, self.by_name, self._exit_status(node)
                 )
             except RenderError as err:  # rendered before; only uuid/datetime can differ
                 command, env = f"echo {str(err)!r} >&2; exit 2", {}
@@ -554,7 +559,7 @@ class RunController:
                 CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
                 CUBE_PIPELINE_NAME=self.spec.name,
             )
-            self._launches.append(LaunchRequest(key, command, env))
+            self._launches.append(LaunchRequest(key, command, env, bool(node.spec.outputs)))
         elif found is Recovery.LOST:
             self._lost.add(key)
         if attempt.deadline is not None and attempt.kill_reason is None:

@@ -181,6 +181,11 @@ def _parse_start(value: object) -> object:
 def _check_cron(value: str) -> str:
     from croniter import croniter
 
+    if not value.startswith("@") and len(value.split()) != 5:
+        raise ValueError(
+            f"{value!r} is not a cron expression: use 5 fields "
+            "(minute hour day month weekday) or @hourly, @daily, @weekly, @monthly, @yearly"
+        )
     if not croniter.is_valid(value):
         raise ValueError(
             f"{value!r} is not a cron expression: use 5 fields "

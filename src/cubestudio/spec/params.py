@@ -44,7 +44,7 @@ def resolve_params(spec: PipelineSpec, overrides: dict[str, Any]) -> dict[str, A
                 errors.append(
                     FieldError(f"params.{name}", f"required: give it with --param {name}=VALUE")
                 )
-            values[name] = param.default
+            values[name] = _check_type(param.default, param.type)
     if errors:
         raise SpecError(errors)
     return values
@@ -52,7 +52,7 @@ def resolve_params(spec: PipelineSpec, overrides: dict[str, Any]) -> dict[str, A
 
 def _coerce(value: Any, kind: str) -> Any:
     if not isinstance(value, str):
-        return value
+        return _check_type(value, kind)
     text = value.strip()
     try:
         if kind == "int":
@@ -67,4 +67,16 @@ def _coerce(value: Any, kind: str) -> Any:
         if text.lower() in _FALSE:
             return False
         raise ValueError(f"{value!r} is not a bool (use true or false)")
+    return value
+
+
+def _check_type(value: Any, kind: str) -> Any:
+    """A value given as JSON (from the API or the SDK) must already have the declared type."""
+    if value is None:
+        return None
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    expected = {"str": str, "int": int, "float": float, "bool": bool}[kind]
+    if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
+        raise ValueError(f"{value!r} is not of type {kind}")
     return value

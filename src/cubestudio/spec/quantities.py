@@ -34,6 +34,8 @@ def parse_duration(value: object) -> float:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a duration ({DURATION_HINT})")
     text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):  # a number of seconds, quoted
+        return float(text)
     pos, total = 0, 0.0
     for match in _DURATION_PART.finditer(text):
         if match.start() != pos:

@@ -89,7 +89,7 @@ def render(text: str, context: Mapping[str, Any]) -> str:
     if not is_template(text):
         return text
     try:
-        return str(_compile(text).render(context))
+        return _bounded(_compile(text).generate(context))
     except UndefinedError as exc:
         raise RenderError(_explain_undefined(str(exc.message), context)) from None
     except SecurityError as exc:
@@ -98,6 +98,19 @@ def render(text: str, context: Mapping[str, Any]) -> str:
         raise RenderError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
     except Exception as exc:  # a user's expression failed: report it, never a traceback
         raise RenderError(f"template error: {type(exc).__name__}: {exc}") from None
+
+
+def _bounded(pieces: Iterator[str]) -> str:
+    """Join the rendered pieces, refusing output past the cap as it grows: a loop cannot
+    build gigabytes before the check."""
+    out: list[str] = []
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > _MAX_STRING:
+            raise SecurityError(f"the rendered text exceeds {_MAX_STRING} characters")
+        out.append(piece)
+    return "".join(out)
 
 
 def _explain_undefined(message: str, context: Mapping[str, Any]) -> str:

@@ -23,10 +23,10 @@ def check_pipeline(spec: PipelineSpec) -> list[FieldError]:
     return errors
 
 
-def task_path(spec: PipelineSpec, task: TaskSpec) -> str:
+def task_path(spec: PipelineSpec, task: TaskSpec, index: dict[str, int] | None = None) -> str:
     if spec.on_exit is task:
         return "on_exit"
-    return f"tasks[{_index(spec)[task.name]}]"
+    return f"tasks[{(index or _index(spec))[task.name]}]"
 
 
 def _index(spec: PipelineSpec) -> dict[str, int]:
@@ -128,8 +128,9 @@ def _check_templates(spec: PipelineSpec) -> list[FieldError]:
     errors: list[FieldError] = []
     for key, value in spec.env.items():
         errors += _check_text(spec, None, f"env.{key}", value)
+    index = _index(spec)
     for task in spec.all_tasks():
-        path = task_path(spec, task)
+        path = task_path(spec, task, index)
         commands = [task.command] if isinstance(task.command, str) else task.command
         for k, text in enumerate(commands):
             where = f"{path}.command" if isinstance(task.command, str) else f"{path}.command[{k}]"
@@ -178,6 +179,12 @@ def _check_output_reference(
         return [FieldError(path, f"'{ref}' refers to unknown task '{chain[1]}'{hint}")]
     if task is None:
         return [FieldError(path, f"'{ref}': pipeline env cannot use task outputs; use task env")]
+    if producer is task:
+        return [FieldError(path, f"'{ref}': a task cannot use its own outputs")]
+    if producer is spec.on_exit:
+        return [
+            FieldError(path, f"'{ref}': the on_exit task runs last; no task can use its outputs")
+        ]
     if task is not spec.on_exit and chain[1] not in _ancestors(spec, task):
         return [
             FieldError(

@@ -121,6 +121,24 @@ def count_attempts(conn: Connection, *, run_id: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+# Built once: SQLAlchemy then reuses their compiled form on every engine turn.
+_UPDATE_TASKS = (
+    update(task_runs)
+    .where(task_runs.c.run_id == bindparam("b_run"), task_runs.c.name == bindparam("b_name"))
+    .values({f: bindparam(f) for f in TASK_FIELDS})
+)
+_INSERT_ATTEMPTS = insert(attempts)
+_UPDATE_ATTEMPTS = (
+    update(attempts)
+    .where(
+        attempts.c.run_id == bindparam("b_run"),
+        attempts.c.task_name == bindparam("b_task"),
+        attempts.c.number == bindparam("b_number"),
+    )
+    .values({f: bindparam(f) for f in ATTEMPT_FIELDS})
+)
+
+
 def save_changes(
     conn: Connection,
     *,
@@ -134,32 +152,25 @@ def save_changes(
     each table takes one executemany."""
     if run:
         conn.execute(update(runs).where(runs.c.id == run_id).values(**run))
-    task_rows = [{"b_name": t["name"], **{f: t[f] for f in TASK_FIELDS}} for t in tasks]
+    task_rows = [
+        {"b_run": run_id, "b_name": t["name"], **{f: t[f] for f in TASK_FIELDS}} for t in tasks
+    ]
     if task_rows:
-        stmt = (
-            update(task_runs)
-            .where(task_runs.c.run_id == run_id, task_runs.c.name == bindparam("b_name"))
-            .values({f: bindparam(f) for f in TASK_FIELDS})
-        )
-        conn.execute(stmt, task_rows)
+        conn.execute(_UPDATE_TASKS, task_rows)
     inserts = list(new_attempts)
     if inserts:
-        conn.execute(insert(attempts), inserts)
+        conn.execute(_INSERT_ATTEMPTS, inserts)
     attempt_rows = [
-        {"b_task": a["task_name"], "b_number": a["number"], **{f: a[f] for f in ATTEMPT_FIELDS}}
+        {
+            "b_run": run_id,
+            "b_task": a["task_name"],
+            "b_number": a["number"],
+            **{f: a[f] for f in ATTEMPT_FIELDS},
+        }
         for a in attempts_changed
     ]
     if attempt_rows:
-        stmt = (
-            update(attempts)
-            .where(
-                attempts.c.run_id == run_id,
-                attempts.c.task_name == bindparam("b_task"),
-                attempts.c.number == bindparam("b_number"),
-            )
-            .values({f: bindparam(f) for f in ATTEMPT_FIELDS})
-        )
-        conn.execute(stmt, attempt_rows)
+        conn.execute(_UPDATE_ATTEMPTS, attempt_rows)
 
 
 def set_engine(

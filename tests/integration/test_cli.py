@@ -167,7 +167,7 @@ name: slow
 tasks:
   - name: a
     timeout: 1s
-    command: sleep 60 & echo $! > {tmp_path}/child.pid; trap '' TERM; sleep 60
+    command: (trap '' TERM; sleep 60) & echo $! > {tmp_path}/child.pid; trap '' TERM; sleep 60
 """,
     )
     result = cube_sqlite.json("run", str(file), "--json", expect=1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,7 @@ class LocalDriver:
     # -- launching ------------------------------------------------------------------------
     def launch(self, request: LaunchRequest) -> None:
         folder = attempt_dir(self.runs_dir, request.key)
-        self._make_dirs(folder, outputs=request.has_outputs)
+        self._make_dirs(folder)
         env = {**self.base_env, **request.env, "CUBE_OUTPUTS": str(folder / "outputs")}
         pid = os.posix_spawn(
             "/bin/sh",
@@ -74,7 +75,7 @@ class LocalDriver:
         )
         self._watch(request.key, pid, is_child=True)
 
-    def _make_dirs(self, folder: Path, *, outputs: bool) -> None:
+    def _make_dirs(self, folder: Path) -> None:
         """The attempt's folders, with as few mkdir calls as possible: on this hot path
         each costs about as much as the rest of the engine's bookkeeping."""
         if folder.parent not in self._known_dirs:
@@ -84,7 +85,7 @@ class LocalDriver:
             os.mkdir(folder)
         except FileExistsError:
             pass
-        for sub in ("work", "outputs") if outputs else ("work",):
+        for sub in ("work", "outputs"):
             try:
                 os.mkdir(folder / sub)
             except FileExistsError:
@@ -127,6 +128,13 @@ class LocalDriver:
         os.close(watched.pidfd)
         del self._watched[watched.key]
         if watched.is_child:
+            # Leftovers of the command (daemons it started, children that ignore SIGTERM)
+            # share its process group; end them with it, as Kubernetes does with a pod. The
+            # wrapper is not reaped yet, so its pid, the group id, cannot have been reused.
+            try:
+                os.killpg(watched.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             os.waitpid(watched.pid, 0)
         code = self._exit_code(watched.key)
         if code is None and watched.is_child and self._claimed_elsewhere(watched):

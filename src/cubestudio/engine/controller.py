@@ -342,7 +342,7 @@ class RunController:
             CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
             CUBE_PIPELINE_NAME=self.spec.name,
         )
-        self._launches.append(LaunchRequest(key, command, env, bool(node.spec.outputs)))
+        self._launches.append(LaunchRequest(key, command, env))
 
     # -- attempts that ended ----------------------------------------------------------------
     def _finish_attempt(self, outcome: Outcome, now: datetime) -> None:
@@ -559,7 +559,7 @@ class RunController:
                 CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
                 CUBE_PIPELINE_NAME=self.spec.name,
             )
-            self._launches.append(LaunchRequest(key, command, env, bool(node.spec.outputs)))
+            self._launches.append(LaunchRequest(key, command, env))
         elif found is Recovery.LOST:
             self._lost.add(key)
         if attempt.deadline is not None and attempt.kill_reason is None:

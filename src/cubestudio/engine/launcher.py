@@ -23,7 +23,6 @@ class LaunchRequest:
     key: AttemptKey
     command: str  # rendered shell command
     env: dict[str, str] = field(default_factory=dict)  # pipeline + task env, rendered
-    has_outputs: bool = True  # the task declares outputs: give it an outputs folder
 
 
 @dataclass(frozen=True, slots=True)

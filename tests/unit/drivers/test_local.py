@@ -85,3 +85,33 @@ def test_outputs_are_read_and_missing_ones_named(tmp_path: Path) -> None:
     assert problem == "declared output 'size' was not written: write it to $CUBE_OUTPUTS/size"
     os.symlink("/etc/passwd", attempt_dir(tmp_path, key) / "outputs" / "link")
     assert "not written" in driver.read_outputs(key, ["link"])[1]  # symlinks are refused
+
+
+def test_sigterm_reaches_the_command_and_the_wrapper_waits_for_its_clean_up(
+    tmp_path: Path,
+) -> None:
+    driver = LocalDriver(tmp_path)
+    key = AttemptKey("r1", "a", 1)
+    command = "trap 'sleep 0.5; echo cleaned; exit 9' TERM; touch ../ready; sleep 30 & wait"
+    driver.launch(LaunchRequest(key, command))
+    while not (attempt_dir(tmp_path, key) / "ready").exists():
+        time.sleep(0.01)
+    started = time.monotonic()
+    driver.signal(key, signal.SIGTERM)
+    assert _wait(driver) == [Outcome(key, 9)]  # the command's own exit status, recorded
+    assert time.monotonic() - started >= 0.5  # only once its clean-up was done
+    assert (attempt_dir(tmp_path, key) / "log").read_text() == "cleaned\n"
+
+
+def test_leftover_processes_of_an_attempt_are_killed_when_it_ends(tmp_path: Path) -> None:
+    from cubestudio.procinfo import start_time
+
+    driver = LocalDriver(tmp_path)
+    key = AttemptKey("r1", "a", 1)
+    driver.launch(LaunchRequest(key, "(trap '' TERM; sleep 30) & echo $! > ../daemon.pid"))
+    assert _wait(driver) == [Outcome(key, 0)]
+    daemon = int((attempt_dir(tmp_path, key) / "daemon.pid").read_text())
+    deadline = time.monotonic() + 5
+    while start_time(daemon) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert start_time(daemon) is None

@@ -191,7 +191,7 @@ class RunController:
     def _commit(self) -> None:
         if not (self._dirty or self._new_attempts or self._changed_attempts or self._run_changes):
             return
-        with self.db.begin() as conn:
+        with self.db.turn() as conn:
             store.save_changes(
                 conn,
                 run_id=self.run_id,

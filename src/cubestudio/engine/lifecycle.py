@@ -122,7 +122,7 @@ def load_controller(
         task_rows = store.load_task_runs(conn, run_id=run["id"])
         attempt_rows = store.load_attempts(conn, run_id=run["id"])
         pipeline_id = run["pipeline_id"]
-    spec = pipeline_from_data(json.loads(run["spec"]))
+    spec = pipeline_from_data(json.loads(run["spec"]), check=False)  # checked when stored
     latest: dict[str, dict[str, Any]] = {}
     for row in attempt_rows:
         latest[row["task_name"]] = dict(row)  # ordered by number: the last one wins

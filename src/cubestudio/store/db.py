@@ -49,6 +49,7 @@ class Database:
                 "(use e.g. postgresql://user@host/db or sqlite:////path/cube.db)"
             ) from None
         self.backend = parsed.get_backend_name()
+        self._held: Connection | None = None
         options: dict[str, Any] = {"future": True}
         if self.backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
@@ -82,6 +83,21 @@ class Database:
                 raise self._unreachable(err) from None
             raise
 
+    @contextmanager
+    def turn(self) -> Iterator[Connection]:
+        """A transaction on a connection held for the engine's life: checking a connection
+        out of the pool for every turn costs more than the turn's own statements."""
+        if self._held is None or self._held.closed:
+            self._held = self.engine.connect()
+        try:
+            with self._held.begin():
+                yield self._held
+        except exc.OperationalError as err:
+            self._held.close()
+            if _is_connect_failure(err):
+                raise self._unreachable(err) from None
+            raise
+
     def ensure_schema(self) -> None:
         """Bring the schema to the latest migration (fast when it already is)."""
         try:
@@ -103,6 +119,9 @@ class Database:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         self.engine.dispose()
 
     def _unreachable(self, err: exc.DBAPIError) -> StoreError:

@@ -169,12 +169,26 @@ class RunController:
         if self.stop_requested:
             self._begin_stop(now, STOP)
 
+    @property
+    def stuck(self) -> bool:
+        """Nothing runs, nothing is ready, no timer is set, yet the run has not ended: no
+        event can ever come. A bug, reported instead of waiting forever."""
+        return (
+            not self.done
+            and self.counts[TaskState.RUNNING] == 0
+            and not self._ready
+            and not self._pending_timers()
+        )
+
+    def _pending_timers(self) -> bool:
+        while self._timers and not self._timer_valid(self._timers[0]):
+            heapq.heappop(self._timers)
+        return bool(self._timers)
+
     def seconds_until_timer(self, now: datetime) -> float | None:
         if self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
             return 0.0
-        while self._timers and not self._timer_valid(self._timers[0]):
-            heapq.heappop(self._timers)
-        if not self._timers:
+        if not self._pending_timers():
             return None
         return max(0.0, (self._timers[0][0] - now).total_seconds())
 
@@ -313,9 +327,7 @@ class RunController:
         node.attempt = attempt
         self._new_attempts.append((node.name, attempt))
         try:
-            command, env = render_task(
-                node, self.base_context, self.spec.env, self.by_name, self._exit_status(node)
-            )
+            request = self._request(node, number)
         except RenderError as err:
             message = f"cannot render the task's templates: {err}"
             self._move(node, TaskState.RUNNING, now, attempts=number, started_at=now)
@@ -335,6 +347,14 @@ class RunController:
             exit_code=None,
             message=None,
         )
+        self._launches.append(request)
+
+    def _request(self, node: TaskNode, number: int) -> LaunchRequest:
+        """What the driver runs: the rendered command and env. Raises RenderError."""
+        exit_status = self._run_outcome() if node.is_exit else None
+        command, env = render_task(
+            node, self.base_context, self.spec.env, self.by_name, exit_status
+        )
         env.update(
             CUBE_RUN_ID=self.run_id,
             CUBE_TASK_NAME=node.name,
@@ -342,7 +362,7 @@ class RunController:
             CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
             CUBE_PIPELINE_NAME=self.spec.name,
         )
-        self._launches.append(LaunchRequest(key, command, env))
+        return LaunchRequest(AttemptKey(self.run_id, node.name, number), command, env)
 
     # -- attempts that ended ----------------------------------------------------------------
     def _finish_attempt(self, outcome: Outcome, now: datetime) -> None:
@@ -495,9 +515,6 @@ class RunController:
                 self._kill(node, now, STOP if reason == STOP else RUN_TIMEOUT)
 
     # -- the end ----------------------------------------------------------------------------
-    def _exit_status(self, node: TaskNode) -> str | None:
-        return self._run_outcome() if node.is_exit else None
-
     def _run_outcome(self) -> str:
         """What the exit task sees as ``run_status``."""
         if self._stopping == STOP:
@@ -540,26 +557,18 @@ class RunController:
             if self._evaluate(node, now, cause=None):
                 self._propagate(node, now)
         elif status is TaskState.RUNNING and attempt is not None:
-            self._recover(node, attempt)
+            self._recover(node, attempt, now)
 
-    def _recover(self, node: TaskNode, attempt: AttemptNode) -> None:
+    def _recover(self, node: TaskNode, attempt: AttemptNode, now: datetime) -> None:
         key = AttemptKey(self.run_id, node.name, attempt.number)
         found = self.launcher.recover(key)
         if found is Recovery.NOT_STARTED:
+            # Its launch was committed but never began: launch it now (the driver's claim
+            # makes sure an old launcher still starting up cannot run it a second time).
             try:
-                command, env = render_task(
-                    node, self.base_context, self.spec.env, self.by_name, self._exit_status(node)
-                )
-            except RenderError as err:  # rendered before; only uuid/datetime can differ
-                command, env = f"echo {str(err)!r} >&2; exit 2", {}
-            env.update(
-                CUBE_RUN_ID=self.run_id,
-                CUBE_TASK_NAME=node.name,
-                CUBE_ATTEMPT=str(attempt.number),
-                CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
-                CUBE_PIPELINE_NAME=self.spec.name,
-            )
-            self._launches.append(LaunchRequest(key, command, env))
+                self._launches.append(self._request(node, attempt.number))
+            except RenderError as err:  # rendered before; only uuid/datetime can differ now
+                self._fail(node, now, None, f"cannot render the task's templates: {err}")
         elif found is Recovery.LOST:
             self._lost.add(key)
         if attempt.deadline is not None and attempt.kill_reason is None:

@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Protocol
 
 from cubestudio.engine.controller import RunController
+from cubestudio.errors import StateError
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -41,6 +42,11 @@ def drive(
     with _signals(launcher) as received:
         controller.start(clock())
         while not controller.done:
+            if controller.stuck:
+                raise StateError(
+                    f"run {controller.run_id} cannot make progress (no task runs, none is "
+                    "ready, no timer is set); this is a bug: please report it"
+                )
             launcher.wait(controller.seconds_until_timer(clock()))
             now = clock()
             while received:

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Seconds between SIGTERM and SIGKILL when a task is stopped or times out.
     kill_grace: float = 10.0
+    # Where artifacts are kept: empty for $CUBE_HOME/artifacts, or s3://bucket/prefix.
+    artifact_store: str | None = None
+    s3_endpoint_url: str | None = None
     # Fault injection for the crash tests: "<point>:<task>" makes the engine SIGKILL itself there.
     failpoint: str | None = None
 

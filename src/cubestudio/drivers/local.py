@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -61,7 +62,12 @@ class LocalDriver:
     def launch(self, request: LaunchRequest) -> None:
         folder = attempt_dir(self.runs_dir, request.key)
         self._make_dirs(folder)
-        env = {**self.base_env, **request.env, "CUBE_OUTPUTS": str(folder / "outputs")}
+        env = {
+            **self.base_env,
+            **request.env,
+            "CUBE_OUTPUTS": str(folder / "outputs"),
+            "CUBE_INPUTS": str(folder / "inputs"),
+        }
         pid = os.posix_spawn(
             "/bin/sh",
             ["sh", "-c", WRAPPER, "cube-task", str(folder), request.command],
@@ -221,6 +227,18 @@ class LocalDriver:
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "log", "a", encoding="utf-8") as log:
             log.write(f"[cube] {line}\n")
+
+    def output_path(self, key: AttemptKey, name: str) -> Path:
+        return attempt_dir(self.runs_dir, key) / "outputs" / name
+
+    def input_path(self, key: AttemptKey, name: str) -> Path:
+        path = attempt_dir(self.runs_dir, key) / "inputs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)  # a launch that never began left it: place it again
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        return path
 
     def close(self) -> None:
         for watched in list(self._watched.values()):

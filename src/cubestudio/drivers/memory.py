@@ -4,6 +4,7 @@ with ``finish``; everything else behaves like a real driver to the engine."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recovery
 
@@ -16,6 +17,7 @@ class MemoryDriver:
     outputs: dict[AttemptKey, dict[str, str]] = field(default_factory=dict)
     # What recover() answers per attempt; NOT_STARTED when not set.
     recoveries: dict[AttemptKey, Recovery] = field(default_factory=dict)
+    root: Path | None = None  # where artifact outputs and inputs live, for tests that use them
     _ended: list[Outcome] = field(default_factory=list)
 
     def launch(self, request: LaunchRequest) -> None:
@@ -63,3 +65,16 @@ class MemoryDriver:
 
     def note(self, key: AttemptKey, line: str) -> None:
         self.notes.append((key, line))
+
+    def output_path(self, key: AttemptKey, name: str) -> Path:
+        return self._folder(key) / "outputs" / name
+
+    def input_path(self, key: AttemptKey, name: str) -> Path:
+        path = self._folder(key) / "inputs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _folder(self, key: AttemptKey) -> Path:
+        if self.root is None:
+            raise RuntimeError("give MemoryDriver a root folder for tasks with artifacts")
+        return self.root / key.run_id / key.task / str(key.number)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cubestudio.engine import failpoints
+from cubestudio.engine.artifacts import ArtifactError, ArtifactStore, StoredArtifact
 from cubestudio.engine.context import render_task
 from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome, Recovery
 from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
@@ -36,6 +37,7 @@ from cubestudio.engine.states import (
 from cubestudio.errors import RenderError
 from cubestudio.procinfo import own_identity
 from cubestudio.spec.model import PipelineSpec, Trigger
+from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -69,6 +71,8 @@ class RunController:
         nodes: list[TaskNode],
         base_context: dict[str, Any],
         kill_grace: float,
+        templates: dict[str, TemplateSpec] | None = None,
+        artifacts: ArtifactStore | None = None,
     ) -> None:
         self.db = db
         self.launcher = launcher
@@ -85,6 +89,8 @@ class RunController:
         self.exit_node = next((n for n in nodes if n.is_exit), None)
         self.base_context = base_context
         self.kill_grace = kill_grace
+        self.templates = templates or {}  # pinned when the run was created, by reference
+        self.artifacts = artifacts
         self.counts: dict[TaskState, int] = dict.fromkeys(TaskState, 0)
         for node in nodes:
             self.counts[node.status] += 1
@@ -101,6 +107,8 @@ class RunController:
         self._launches: list[LaunchRequest] = []
         self._signals: list[tuple[AttemptKey, int]] = []
         self._after_commit: list[tuple[str, str]] = []
+        self._new_artifacts: list[dict[str, Any]] = []
+        self._launch_failures: list[tuple[AttemptKey, str]] = []
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -128,6 +136,11 @@ class RunController:
 
     def tick(self, now: datetime) -> None:
         """One turn at time ``now``."""
+        failures, self._launch_failures = self._launch_failures, []
+        for key, message in failures:
+            node = self.by_name[key.task]
+            if node.attempt is not None and node.attempt.number == key.number:
+                self._fail(node, now, None, message)
         self._turn(now, self.launcher.poll())
 
     def request_stop(self, now: datetime) -> None:
@@ -186,6 +199,8 @@ class RunController:
         return bool(self._timers)
 
     def seconds_until_timer(self, now: datetime) -> float | None:
+        if self._launch_failures:
+            return 0.0
         if self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
             return 0.0
         if not self._pending_timers():
@@ -203,7 +218,13 @@ class RunController:
         self._act()
 
     def _commit(self) -> None:
-        if not (self._dirty or self._new_attempts or self._changed_attempts or self._run_changes):
+        if not (
+            self._dirty
+            or self._new_attempts
+            or self._changed_attempts
+            or self._run_changes
+            or self._new_artifacts
+        ):
             return
         with self.db.turn() as conn:
             store.save_changes(
@@ -215,7 +236,9 @@ class RunController:
                 attempts_changed=[
                     a.row(self.run_id, task) for (task, _), a in self._changed_attempts.items()
                 ],
+                new_artifacts=self._new_artifacts,
             )
+        self._new_artifacts = []
         self._dirty.clear()
         self._new_attempts.clear()
         self._changed_attempts.clear()
@@ -229,6 +252,11 @@ class RunController:
         launches, self._launches = self._launches, []
         for request in launches:
             failpoints.hit("before_launch", request.key.task)
+            problem = self._place_inputs(request.key)
+            if problem:
+                self.launcher.note(request.key, problem)
+                self._launch_failures.append((request.key, problem))
+                continue
             self.launcher.launch(request)
             failpoints.hit("after_launch", request.key.task)
         signals, self._signals = self._signals, []
@@ -352,8 +380,11 @@ class RunController:
     def _request(self, node: TaskNode, number: int) -> LaunchRequest:
         """What the driver runs: the rendered command and env. Raises RenderError."""
         exit_status = self._run_outcome() if node.is_exit else None
+        template = self.templates.get(node.spec.template) if node.spec.template else None
+        if node.spec.template and template is None:
+            raise RenderError(f"template {node.spec.template} was not resolved for this run")
         command, env = render_task(
-            node, self.base_context, self.spec.env, self.by_name, exit_status
+            node, self.base_context, self.spec.env, self.by_name, exit_status, template
         )
         env.update(
             CUBE_RUN_ID=self.run_id,
@@ -393,15 +424,75 @@ class RunController:
         assert node.attempt is not None
         key = AttemptKey(self.run_id, node.name, node.attempt.number)
         outputs: dict[str, str] = {}
-        if node.spec.outputs:
-            outputs, problem = self.launcher.read_outputs(key, node.spec.outputs)
+        if node.spec.parameter_outputs:
+            outputs, problem = self.launcher.read_outputs(key, node.spec.parameter_outputs)
             if problem:
                 self._fail(node, now, 0, problem)
                 return
+        kept, problem = self._keep_artifacts(node, key, now)
+        if problem:
+            self._fail(node, now, 0, problem)
+            return
+        node.artifacts = kept
         node.attempt.outputs = outputs
         self._end_attempt(node, AttemptState.SUCCEEDED, now, 0, None)
         self._settle(node, TaskState.SUCCEEDED, now, None)
         node.outputs = outputs
+
+    def _keep_artifacts(
+        self, node: TaskNode, key: AttemptKey, now: datetime
+    ) -> tuple[dict[str, StoredArtifact], str]:
+        """Put the attempt's file and folder outputs in the artifact store."""
+        kept: dict[str, StoredArtifact] = {}
+        for output in node.spec.artifact_outputs:
+            if self.artifacts is None:
+                return kept, "this engine has no artifact store for file and folder outputs"
+            try:
+                stored = self.artifacts.put(
+                    run_id=self.run_id,
+                    task=node.name,
+                    attempt=key.number,
+                    name=output.name,
+                    source=self.launcher.output_path(key, output.name),
+                    kind=output.type,
+                )
+            except ArtifactError as err:
+                return kept, str(err)
+            kept[output.name] = stored
+            self._new_artifacts.append(
+                {
+                    "run_id": self.run_id,
+                    "task_name": node.name,
+                    "attempt": key.number,
+                    "name": output.name,
+                    "kind": stored.kind,
+                    "size": stored.size,
+                    "uri": stored.uri,
+                    "created_at": now,
+                }
+            )
+        return kept, ""
+
+    def _place_inputs(self, key: AttemptKey) -> str:
+        """Fetch the task's inputs from the artifact store; a message when one is missing."""
+        node = self.by_name[key.task]
+        for given in node.spec.inputs:
+            producer = self.by_name[given.task]
+            artifact = (producer.artifacts or {}).get(given.output)
+            if artifact is None or self.artifacts is None:
+                if producer.status is TaskState.SUCCEEDED:
+                    tried = f"attempt {producer.attempts} succeeded without it"
+                else:
+                    tried = f"it is {producer.status}"
+                return (
+                    f"input '{given.as_name}' was not produced: task '{given.task}' has no "
+                    f"artifact '{given.output}' ({tried})"
+                )
+            try:
+                self.artifacts.fetch(artifact, self.launcher.input_path(key, given.as_name))
+            except (ArtifactError, OSError) as err:
+                return f"input '{given.as_name}' from {given.source}: {err}"
+        return ""
 
     def _fail(self, node: TaskNode, now: datetime, code: int | None, message: str) -> None:
         assert node.attempt is not None

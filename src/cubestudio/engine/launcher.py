@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import NamedTuple, Protocol
 
 
@@ -62,4 +63,13 @@ class Launcher(Protocol):
 
     def note(self, key: AttemptKey, line: str) -> None:
         """Append a line from the platform to the attempt's log."""
+        ...
+
+    def output_path(self, key: AttemptKey, name: str) -> Path:
+        """Where the attempt wrote its output ``name`` ($CUBE_OUTPUTS/<name>)."""
+        ...
+
+    def input_path(self, key: AttemptKey, name: str) -> Path:
+        """Where the attempt will read its input ``name`` ($CUBE_INPUTS/<name>): the parent
+        folder exists and the path itself does not."""
         ...

@@ -7,12 +7,14 @@ import getpass
 import json
 import secrets
 import socket
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
+from cubestudio.engine.artifacts import ArtifactStore, StoredArtifact
 from cubestudio.engine.context import run_variables
 from cubestudio.engine.controller import RunController
 from cubestudio.engine.launcher import Launcher
@@ -29,6 +31,7 @@ from cubestudio.procinfo import is_alive
 from cubestudio.spec.loader import pipeline_from_data
 from cubestudio.spec.model import PipelineSpec
 from cubestudio.spec.render import EXECUTION_DATE_FORMAT, suggest
+from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -55,17 +58,29 @@ def create_run(
     trigger: str = "manual",
     execution_date: datetime | None = None,
     runner: str | None = None,
+    templates: Mapping[str, TemplateSpec] | None = None,
 ) -> str:
-    """Store a new pending run with a snapshot of the pipeline; returns its id."""
+    """Store a new pending run with a snapshot of the pipeline and of the job templates its
+    tasks use (pinned: a template registered later does not change this run); returns its id."""
     runner = runner or current_user()
-    snapshot = json.dumps(spec.to_data(), sort_keys=True)
+    templates = dict(templates or {})
+    missing = sorted(
+        {t.template for t in spec.all_tasks() if t.template and t.template not in templates}
+    )
+    if missing:
+        raise StateError(f"templates not resolved for the run: {', '.join(missing)}")
+    pipeline_json = json.dumps(spec.to_data(), sort_keys=True)
+    snapshot = json.dumps(
+        {"pipeline": spec.to_data(), "templates": {k: t.to_data() for k, t in templates.items()}},
+        sort_keys=True,
+    )
     tasks = spec.all_tasks()
     for _ in range(5):
         run_id = new_run_id(now)
         try:
             with db.begin() as conn:
                 pipeline_id, creator = store.upsert_pipeline(
-                    conn, name=spec.name, spec_json=snapshot, creator=runner, now=now
+                    conn, name=spec.name, spec_json=pipeline_json, creator=runner, now=now
                 )
                 store.insert_run(
                     conn,
@@ -115,18 +130,25 @@ def engine_alive(run: dict[str, Any]) -> bool:
 
 
 def load_controller(
-    db: Database, launcher: Launcher, run_id: str, *, kill_grace: float
+    db: Database,
+    launcher: Launcher,
+    run_id: str,
+    *,
+    kill_grace: float,
+    artifacts: ArtifactStore | None = None,
 ) -> RunController:
     with db.begin() as conn:
         run = dict(store.get_run(conn, run_id=run_id))
         task_rows = store.load_task_runs(conn, run_id=run["id"])
         attempt_rows = store.load_attempts(conn, run_id=run["id"])
+        artifact_rows = store.load_artifacts(conn, run_id=run["id"])
         pipeline_id = run["pipeline_id"]
-    spec = pipeline_from_data(json.loads(run["spec"]), check=False)  # checked when stored
+    spec, templates = parse_snapshot(run["spec"])
     latest: dict[str, dict[str, Any]] = {}
     for row in attempt_rows:
         latest[row["task_name"]] = dict(row)  # ordered by number: the last one wins
     nodes = _build_nodes(spec, task_rows, latest)
+    _attach_artifacts(nodes, artifact_rows)
     base = run_variables(
         run_id=run["id"],
         pipeline_id=pipeline_id,
@@ -145,7 +167,32 @@ def load_controller(
         nodes=nodes,
         base_context=base,
         kill_grace=kill_grace,
+        templates=templates,
+        artifacts=artifacts,
     )
+
+
+def parse_snapshot(text: str) -> tuple[PipelineSpec, dict[str, TemplateSpec]]:
+    """A run's pipeline and pinned templates (checked when stored, so not checked again)."""
+    data = json.loads(text)
+    if "pipeline" not in data:  # runs created before templates were pinned
+        return pipeline_from_data(data, check=False), {}
+    templates = {k: TemplateSpec.model_validate(v) for k, v in data["templates"].items()}
+    return pipeline_from_data(data["pipeline"], check=False), templates
+
+
+def _attach_artifacts(nodes: list[TaskNode], rows: list[Any]) -> None:
+    """Each succeeded task's artifacts: those of the attempt that succeeded (after a retry,
+    the tasks that were not run again keep theirs)."""
+    by_name = {node.name: node for node in nodes}
+    for row in rows:
+        node = by_name.get(row["task_name"])
+        if node is None or node.status is not TaskState.SUCCEEDED:
+            continue
+        if node.attempt is None or node.attempt.number != row["attempt"]:
+            continue
+        node.artifacts = node.artifacts or {}
+        node.artifacts[row["name"]] = StoredArtifact(row["uri"], row["kind"], row["size"])
 
 
 def _execution_date(value: datetime, spec: PipelineSpec) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cubestudio.engine.artifacts import StoredArtifact
 from cubestudio.engine.states import TASK_BAD, TASK_OK, TASK_TERMINAL, AttemptState, TaskState
 from cubestudio.spec.model import TaskSpec
 
@@ -64,6 +65,7 @@ class TaskNode:
     n_ok: int = 0  # upstream tasks that succeeded or were skipped
     n_bad: int = 0  # upstream tasks that failed, upstream_failed or stopped
     attempt: AttemptNode | None = None  # the latest attempt
+    artifacts: dict[str, StoredArtifact] | None = None  # of the attempt that succeeded
 
     @property
     def name(self) -> str:

@@ -157,7 +157,8 @@ def _explain(err: ErrorDetails, loc: tuple[int | str, ...]) -> FieldError:
     if kind == "missing":
         return FieldError(path, "required field is missing")
     if kind == "string_pattern_mismatch":
-        which = "name" if loc == ("name",) else "task" if loc and loc[-1] == "name" else "key"
+        is_task = loc == ("on_exit", "name") or (len(loc) == 3 and loc[::2] == ("tasks", "name"))
+        which = "name" if loc == ("name",) else "task" if is_task else "key"
         bad = repr(err.get("input"))
         return FieldError(path, f"{bad} is not a valid name: {_PATTERN_HINTS[which]}")
     if kind in ("value_error", "assertion_error"):

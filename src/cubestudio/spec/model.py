@@ -122,10 +122,53 @@ def _param(value: object) -> object:
 Param = Annotated[ParamSpec, BeforeValidator(_param)]
 
 
+class OutputSpec(_Model):
+    """What a task produces under ``$CUBE_OUTPUTS/<name>``: a small value (``parameter``,
+    used as ``{{ tasks.T.outputs.NAME }}``), or a ``file`` or ``folder`` artifact that
+    downstream tasks receive through ``inputs``."""
+
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    type: Literal["parameter", "file", "folder"] = "parameter"
+
+
+class InputSpec(_Model):
+    """An artifact of an upstream task (``from: train.model``), placed at
+    ``$CUBE_INPUTS/<name>`` (the output's own name unless renamed)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    source: Annotated[str, Field(alias="from", pattern=r"^[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z_]\w*$")]
+    name: Annotated[str, Field(pattern=IDENTIFIER)] | None = None
+
+    @property
+    def task(self) -> str:
+        return self.source.split(".", 1)[0]
+
+    @property
+    def output(self) -> str:
+        return self.source.split(".", 1)[1]
+
+    @property
+    def as_name(self) -> str:
+        return self.name or self.output
+
+
+def _output(value: object) -> object:
+    return {"name": value} if isinstance(value, str) else value
+
+
+def _input(value: object) -> object:
+    if isinstance(value, str):
+        return {"from": value}
+    return value
+
+
 class TaskSpec(_Model):
     name: Annotated[str, Field(pattern=TASK_NAME)]
     description: str = ""
-    command: str | list[str]
+    command: str | list[str] | None = None
+    template: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*(@\d+)?$")] | None = None
+    args: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(default_factory=dict)
     depends: list[str] = Field(default_factory=list)
     env: Env = Field(default_factory=dict)
     retries: Annotated[int, Field(ge=0, le=100)] = 0
@@ -136,7 +179,32 @@ class TaskSpec(_Model):
     resources: Resources = Field(default_factory=Resources)
     skip: bool = False
     trigger: Trigger = Trigger.ALL_SUCCESS
-    outputs: list[Annotated[str, Field(pattern=IDENTIFIER)]] = Field(default_factory=list)
+    outputs: list[Annotated[OutputSpec, BeforeValidator(_output)]] = Field(default_factory=list)
+    inputs: list[Annotated[InputSpec, BeforeValidator(_input)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _command_or_template(self) -> TaskSpec:
+        if self.command is None and self.template is None:
+            raise ValueError("a task needs a command (a shell command) or a template")
+        if self.command is not None and self.template is not None:
+            raise ValueError("give either command or template, not both (put the command in args)")
+        if self.args and self.template is None:
+            raise ValueError("args go with a template; a command task has none")
+        names = [o.name for o in self.outputs]
+        if len(set(names)) != len(names):
+            raise ValueError("each output needs its own name")
+        given = [i.as_name for i in self.inputs]
+        if len(set(given)) != len(given):
+            raise ValueError("two inputs have the same name: rename one with `name:`")
+        return self
+
+    @property
+    def parameter_outputs(self) -> list[str]:
+        return [o.name for o in self.outputs if o.type == "parameter"]
+
+    @property
+    def artifact_outputs(self) -> list[OutputSpec]:
+        return [o for o in self.outputs if o.type != "parameter"]
 
     @field_validator("trigger", mode="before")
     @classmethod
@@ -147,7 +215,9 @@ class TaskSpec(_Model):
 
     @field_validator("command")
     @classmethod
-    def _command_not_empty(cls, value: str | list[str]) -> str | list[str]:
+    def _command_not_empty(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is None:
+            return value
         if not value or (isinstance(value, str) and not value.strip()):
             raise ValueError("the command is empty: give the shell command the task runs")
         return value
@@ -233,7 +303,7 @@ class PipelineSpec(_Model):
 
     def to_data(self) -> dict[str, Any]:
         """Plain data that loads back into the same spec (used for run snapshots)."""
-        return self.model_dump(mode="json", exclude_defaults=True)
+        return self.model_dump(mode="json", exclude_defaults=True, by_alias=True)
 
 
 # Field names per section, for "did you mean" suggestions on unknown fields.

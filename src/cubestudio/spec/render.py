@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import shlex
 import uuid as _uuid
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -37,6 +38,7 @@ VARIABLES = (
     "datetime",
     "uuid",
     "run_status",
+    "args",
 )
 EXECUTION_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MAX_STRING = 1_000_000
@@ -66,7 +68,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 @lru_cache(maxsize=1)
 def _environment() -> _Sandbox:
-    return _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.filters["quote"] = lambda value: shlex.quote(str(value))  # safe in a shell command
+    return env
 
 
 def is_template(text: str) -> bool:

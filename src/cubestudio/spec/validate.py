@@ -12,14 +12,90 @@ from collections import deque
 from cubestudio.errors import FieldError, RenderError
 from cubestudio.spec.model import PipelineSpec, TaskSpec
 from cubestudio.spec.render import VARIABLES, is_template, referenced_names, suggest
+from cubestudio.spec.template import TemplateCatalog, TemplateSpec, check_args, parse_ref
 
 
-def check_pipeline(spec: PipelineSpec) -> list[FieldError]:
+def check_pipeline(spec: PipelineSpec, catalog: TemplateCatalog | None = None) -> list[FieldError]:
+    """Every cross-field problem. With a catalog, template references and their args too."""
     errors = _check_names(spec)
     errors += _check_depends(spec)
     if not errors:
         errors += _check_cycles(spec)
     errors += _check_templates(spec)
+    errors += _check_inputs(spec)
+    if catalog is not None:
+        errors += _check_job_templates(spec, catalog)
+    return errors
+
+
+def resolve_templates(spec: PipelineSpec, catalog: TemplateCatalog) -> dict[str, TemplateSpec]:
+    """The template each task refers to, by the reference as written (``trainer@2``)."""
+    found: dict[str, TemplateSpec] = {}
+    for task in spec.all_tasks():
+        if task.template is not None and task.template not in found:
+            name, version = parse_ref(task.template)
+            found[task.template] = catalog.resolve(name, version)
+    return found
+
+
+def _check_job_templates(spec: PipelineSpec, catalog: TemplateCatalog) -> list[FieldError]:
+    errors: list[FieldError] = []
+    index = _index(spec)
+    for task in spec.all_tasks():
+        if task.template is None:
+            continue
+        path = task_path(spec, task, index)
+        try:
+            name, version = parse_ref(task.template)
+            template = catalog.resolve(name, version)
+        except (ValueError, LookupError) as err:
+            message = err.args[0] if err.args else str(err)
+            errors.append(FieldError(f"{path}.template", str(message)))
+            continue
+        errors += check_args(template, task.args, f"{path}.args")
+    return errors
+
+
+def _check_inputs(spec: PipelineSpec) -> list[FieldError]:
+    errors: list[FieldError] = []
+    by_name = {t.name: t for t in spec.tasks}
+    index = _index(spec)
+    for task in spec.all_tasks():
+        for k, given in enumerate(task.inputs):
+            path = f"{task_path(spec, task, index)}.inputs[{k}]"
+            producer = by_name.get(given.task)
+            if producer is None:
+                hint = suggest(given.task, list(by_name))
+                errors.append(FieldError(path, f"unknown task '{given.task}'{hint}"))
+                continue
+            if task is not spec.on_exit and given.task not in _ancestors(spec, task):
+                errors.append(
+                    FieldError(
+                        path,
+                        f"task '{given.task}' is not upstream of '{task.name}'; "
+                        f"add '{given.task}' to its depends",
+                    )
+                )
+                continue
+            output = next((o for o in producer.outputs if o.name == given.output), None)
+            if output is None:
+                declared = ", ".join(o.name for o in producer.outputs) or "none"
+                hint = suggest(given.output, [o.name for o in producer.outputs])
+                errors.append(
+                    FieldError(
+                        path,
+                        f"task '{given.task}' declares no output '{given.output}'{hint} "
+                        f"(its outputs: {declared})",
+                    )
+                )
+            elif output.type == "parameter":
+                errors.append(
+                    FieldError(
+                        path,
+                        f"'{given.source}' is a parameter output: use "
+                        f"{{{{ tasks.{given.task}.outputs.{given.output} }}}} instead of inputs",
+                    )
+                )
     return errors
 
 
@@ -131,10 +207,14 @@ def _check_templates(spec: PipelineSpec) -> list[FieldError]:
     index = _index(spec)
     for task in spec.all_tasks():
         path = task_path(spec, task, index)
-        commands = [task.command] if isinstance(task.command, str) else task.command
-        for k, text in enumerate(commands):
-            where = f"{path}.command" if isinstance(task.command, str) else f"{path}.command[{k}]"
-            errors += _check_text(spec, task, where, text)
+        if isinstance(task.command, str):
+            errors += _check_text(spec, task, f"{path}.command", task.command)
+        elif task.command is not None:
+            for k, text in enumerate(task.command):
+                errors += _check_text(spec, task, f"{path}.command[{k}]", text)
+        for key, value in task.args.items():
+            if isinstance(value, str):
+                errors += _check_text(spec, task, f"{path}.args.{key}", value)
         for key, value in task.env.items():
             errors += _check_text(spec, task, f"{path}.env.{key}", value)
     return list(dict.fromkeys(errors))  # nested attribute chains repeat a finding
@@ -149,7 +229,9 @@ def _check_text(
         names, chains = referenced_names(text)
     except RenderError as exc:
         return [FieldError(path, str(exc))]
-    allowed = set(VARIABLES) if task is spec.on_exit and task else set(VARIABLES) - {"run_status"}
+    allowed = set(VARIABLES) - {"args"}  # args exist in a job template's own command only
+    if not (task is spec.on_exit and task):
+        allowed.discard("run_status")
     errors = [
         FieldError(path, f"unknown template variable '{name}'{suggest(name, sorted(allowed))}")
         for name in sorted(names - allowed)
@@ -195,9 +277,17 @@ def _check_output_reference(
         ]
     if len(chain) >= 3 and chain[2] != "outputs":
         return [FieldError(path, f"'{ref}': use tasks.{chain[1]}.outputs.NAME")]
-    if len(chain) >= 4 and chain[3] not in producer.outputs:
-        declared = ", ".join(producer.outputs) or "none"
-        hint = suggest(chain[3], producer.outputs)
+    artifacts = [o.name for o in producer.artifact_outputs]
+    if len(chain) >= 4 and chain[3] in artifacts:
+        return [
+            FieldError(
+                path,
+                f"'{ref}' is a file artifact: receive it with inputs: [{chain[1]}.{chain[3]}]",
+            )
+        ]
+    if len(chain) >= 4 and chain[3] not in producer.parameter_outputs:
+        declared = ", ".join(producer.parameter_outputs) or "none"
+        hint = suggest(chain[3], producer.parameter_outputs)
         return [
             FieldError(
                 path,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 
 from cubestudio.errors import NotFoundError
-from cubestudio.store.tables import attempts, pipelines, runs, task_runs
+from cubestudio.store.tables import artifacts, attempts, pipelines, runs, task_runs
 
 TASK_FIELDS = (
     "status",
@@ -147,6 +147,7 @@ def save_changes(
     tasks: Iterable[dict[str, Any]] = (),
     new_attempts: Iterable[dict[str, Any]] = (),
     attempts_changed: Iterable[dict[str, Any]] = (),
+    new_artifacts: Iterable[dict[str, Any]] = (),
 ) -> None:
     """Persist one engine turn. Task and attempt dicts carry every field of their table, so
     each table takes one executemany."""
@@ -157,6 +158,9 @@ def save_changes(
     ]
     if task_rows:
         conn.execute(_UPDATE_TASKS, task_rows)
+    artifact_rows = list(new_artifacts)
+    if artifact_rows:
+        conn.execute(insert(artifacts), artifact_rows)
     inserts = list(new_attempts)
     if inserts:
         conn.execute(_INSERT_ATTEMPTS, inserts)
@@ -198,3 +202,13 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return json.loads(text) if text else None
+
+
+def load_artifacts(
+    conn: Connection, *, run_id: str, task_name: str | None = None
+) -> list[RowMapping]:
+    query = select(artifacts).where(artifacts.c.run_id == run_id)
+    if task_name is not None:
+        query = query.where(artifacts.c.task_name == task_name)
+    order = (artifacts.c.task_name, artifacts.c.attempt, artifacts.c.name)
+    return list(conn.execute(query.order_by(*order)).mappings())

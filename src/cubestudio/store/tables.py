@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -56,6 +57,29 @@ pipelines = Table(
     Column("spec", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("version", Integer, primary_key=True),  # immutable once registered
+    Column("spec", Text, nullable=False),
+    Column("creator", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("task_name", String(63), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("name", String(63), primary_key=True),
+    Column("kind", String(8), nullable=False),  # file / folder
+    Column("size", BigInteger, nullable=False),  # bytes, a folder's files summed
+    Column("uri", Text, nullable=False),  # where the artifact store keeps it
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 runs = Table(

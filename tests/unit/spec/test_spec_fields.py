@@ -90,7 +90,6 @@ def test_unknown_fields_in_nested_sections() -> None:
             "schedule: unknown field 'cathcup' (did you mean 'catchup'?)",
             "params.x: unknown field 'defualt' (did you mean 'default'?)",
             "on_exit: unknown field 'comand' (did you mean 'command'?)",
-            "on_exit.command: required field is missing",
         ]
     )
 
@@ -255,7 +254,7 @@ def test_bad_env_keys_and_outputs() -> None:
     assert errors(data) == [
         f"env.A-B: 'A-B' is not a valid name: {KEY_HINT}",
         f"tasks[0].env.1A: '1A' is not a valid name: {KEY_HINT}",
-        f"tasks[0].outputs[0]: '1x' is not a valid name: {KEY_HINT}",
+        f"tasks[0].outputs[0].name: '1x' is not a valid name: {KEY_HINT}",
     ]
 
 
@@ -441,7 +440,9 @@ def test_empty_command(command: object) -> None:
 
 
 def test_missing_command() -> None:
-    assert errors(pipeline({"name": "a"})) == ["tasks[0].command: required field is missing"]
+    assert errors(pipeline({"name": "a"})) == [
+        "tasks[0]: a task needs a command (a shell command) or a template"
+    ]
 
 
 def test_command_list_form() -> None:

@@ -284,4 +284,5 @@ def test_variables() -> None:
         "datetime",
         "uuid",
         "run_status",
+        "args",
     }

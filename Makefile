@@ -24,9 +24,10 @@ install: $(STAMP) ## create .venv and install the package with the dev extra
 services: ## start PostgreSQL and MariaDB if they are down (the test suite uses both)
 	@bash scripts/ensure-services.sh
 
-run: install ## initialise $$CUBE_HOME and run the example pipeline with live progress
+run: install ## initialise $$CUBE_HOME, register the example templates, run the ML example pipeline
 	$(BIN)/cube init
-	$(BIN)/cube run examples/diamond.yaml
+	@for template in examples/templates/*.yaml; do $(BIN)/cube template register $$template; done
+	$(BIN)/cube run examples/ml-pipeline.yaml
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check src tests bench

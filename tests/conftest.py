@@ -124,6 +124,13 @@ def cube(tmp_path: Path, db_url: str) -> Cube:
     return Cube(tmp_path / "home", db_url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cube_sql(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cube]:
+    """The CLI on SQLite and PostgreSQL: for features whose storage is plain SQL."""
+    for url in make_db_url(request.param, tmp_path):
+        yield Cube(tmp_path / "home", url)
+
+
 @pytest.fixture
 def cube_sqlite(tmp_path: Path, sqlite_url: str) -> Cube:
     """The CLI on SQLite only, for tests whose subject is not the database."""

@@ -45,20 +45,18 @@ class LocalStore:
         os.replace(partial, dest)  # whole, or not at all
         return StoredArtifact(dest.as_uri(), kind, size)
 
-    def fetch(self, artifact: StoredArtifact, dest: Path) -> None:
+    def fetch(self, artifact: StoredArtifact, dest: Path, *, copy: bool = False) -> None:
         source = self._path(artifact.uri)
         if not source.exists():
             raise ArtifactError(f"the artifact store has lost {artifact.uri}")
+        place = shutil.copy2 if copy else _link_or_copy
         if artifact.kind == "file":
-            _link_or_copy(source, dest)
+            place(source, dest)
             return
-        shutil.copytree(source, dest, copy_function=_link_or_copy, symlinks=False)
+        shutil.copytree(source, dest, copy_function=place, symlinks=False)
 
     def _path(self, uri: str) -> Path:
         if not uri.startswith("file://"):
             raise ArtifactError(f"{uri} is not in the local artifact store")
         # URIs come from the store's own records (or a path the user gave `cube debug`).
         return Path(uri[len("file://") :])
-
-    def open_file(self, artifact: StoredArtifact) -> Path:
-        return self._path(artifact.uri)

@@ -47,7 +47,7 @@ class S3Store:
                 self.client.upload_file(str(file), self.bucket, f"{key}/{relative}")
         return StoredArtifact(f"s3://{self.bucket}/{key}", kind, size)
 
-    def fetch(self, artifact: StoredArtifact, dest: Path) -> None:
+    def fetch(self, artifact: StoredArtifact, dest: Path, *, copy: bool = False) -> None:
         bucket, key = self._split(artifact.uri)
         if artifact.kind == "file":
             self._download(bucket, key, dest)

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,11 +42,13 @@ def init() -> None:
 def validate(
     file: Annotated[Path, typer.Argument(help="A pipeline file (.yaml, .json, .py).")],
 ) -> None:
-    """Check a pipeline file: prints `ok`, or one line per problem and exits 2."""
+    """Check a pipeline file: prints `ok`, or one line per problem and exits 2. Tasks that
+    use job templates have their args checked against the registry."""
+    from cubestudio.cli.setup import LazyCatalog
     from cubestudio.spec.loader import load_pipeline
 
     try:
-        load_pipeline(file)
+        load_pipeline(file, LazyCatalog())
     except SpecError as err:
         for line in err.errors:
             typer.echo(str(line))
@@ -62,17 +65,20 @@ def run(
     json_out: JsonOption = False,
 ) -> None:
     """Run a pipeline on this machine, with live progress on a terminal."""
-    from cubestudio.cli.setup import open_db
+    from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lifecycle import create_run
     from cubestudio.engine.loop import utcnow
     from cubestudio.spec.loader import load_pipeline
     from cubestudio.spec.params import parse_assignments, resolve_params
+    from cubestudio.spec.validate import resolve_templates
 
-    spec = load_pipeline(file)
+    catalog = LazyCatalog()
+    spec = load_pipeline(file, catalog)
     params = resolve_params(spec, parse_assignments(param or []))
+    templates = resolve_templates(spec, catalog)
     db = open_db()
-    run_id = create_run(db, spec=spec, params=params, now=utcnow())
-    _drive(db, run_id, json_out=json_out)
+    run_id = create_run(db, spec=spec, params=params, now=utcnow(), templates=templates)
+    drive_run(db, run_id, json_out=json_out)
 
 
 @app.command()
@@ -80,15 +86,16 @@ def runs(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="How many runs to list.")] = 50,
     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline's runs.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Debug runs too.")] = False,
 ) -> None:
-    """Run history, newest first."""
+    """Run history, newest first (debug runs only with --all)."""
     from cubestudio.cli.output import print_json, print_runs
     from cubestudio.cli.setup import open_db
     from cubestudio.store import runs as store
 
     db = open_db()
     with db.begin() as conn:
-        rows = store.list_runs(conn, limit=limit, pipeline=pipeline)
+        rows = store.list_runs(conn, limit=limit, pipeline=pipeline, include_debug=all_)
     items = [
         {
             "run_id": row["id"],
@@ -120,15 +127,40 @@ def logs(
     run_id: RunArg,
     task: Annotated[str | None, typer.Argument(help="The task; all tasks when left out.")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow until it ends.")] = False,
+    tail: Annotated[
+        int | None,
+        typer.Option(
+            "--tail", "-n", min=0, help="Only the last N lines of each log (then follow, -f)."
+        ),
+    ] = None,
+    grep: Annotated[
+        str | None,
+        typer.Option("--grep", "-g", help="Only lines matching this Python regular expression."),
+    ] = None,
     attempt: Annotated[
         int | None, typer.Option(min=1, help="This attempt, not the latest.")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only lines written in the last DURATION, e.g. 30s, 10m, 1h."),
+    ] = None,
 ) -> None:
-    """Print a task's log (every task's, prefixed, without TASK)."""
+    """Print a task's log (every task's, prefixed, without TASK). Secrets are masked."""
     from cubestudio.cli.logs import show_logs
     from cubestudio.cli.setup import open_db
 
-    show_logs(open_db(), get_settings().runs_dir, run_id, task, follow=follow, attempt=attempt)
+    show_logs(
+        open_db(),
+        get_settings().runs_dir,
+        run_id,
+        task,
+        follow=follow,
+        attempt=attempt,
+        tail=tail,
+        grep=grep,
+        since=since,
+        now=time.time(),
+    )
 
 
 @app.command()
@@ -151,7 +183,7 @@ def stop(
         store.request_stop(conn, run_id=run["id"])
     if not engine_alive(run):
         # Nobody drives the run: adopt it here and drive the stop to its end.
-        _drive(db, run["id"], json_out=False, quiet=True)
+        drive_run(db, run["id"], json_out=False, quiet=True)
         return
     os.kill(run["engine_pid"], signal.SIGUSR1)
     typer.echo(f"stop requested for run {run['id']}", err=True)
@@ -194,11 +226,30 @@ def resume(run_id: RunArg, json_out: JsonOption = False) -> None:
         raise StateError(
             f"run {run['id']} is still driven by process {run['engine_pid']}; nothing to resume"
         )
-    _drive(db, run["id"], json_out=json_out)
+    drive_run(db, run["id"], json_out=json_out)
+
+
+def _register_commands() -> None:
+    from cubestudio.cli import artifacts, debug, templates
+
+    app.add_typer(templates.app, name="template")
+    app.command()(artifacts.artifacts)
+    app.command()(debug.debug)
+
+
+_register_commands()
+
+
+def follow_log(run_id: str, task: str) -> None:
+    """Stream one task's log to stdout until it ends (for `cube debug`)."""
+    from cubestudio.cli.logs import show_logs
+    from cubestudio.cli.setup import open_db
+
+    show_logs(open_db(), get_settings().runs_dir, run_id, task, follow=True, now=time.time())
 
 
 def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
-    from cubestudio.cli.setup import open_db, open_driver
+    from cubestudio.cli.setup import open_artifacts, open_db, open_driver
     from cubestudio.engine import lifecycle
     from cubestudio.engine.loop import utcnow
 
@@ -206,7 +257,7 @@ def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
     run = lifecycle.get_run(db, run_id)
     driver = open_driver()
     controller = lifecycle.load_controller(
-        db, driver, run["id"], kill_grace=get_settings().kill_grace
+        db, driver, run["id"], kill_grace=get_settings().kill_grace, artifacts=open_artifacts()
     )
     lifecycle.check_can_restart(controller, run, "retry" if from_task is None else "rerun")
     if from_task is None:
@@ -214,10 +265,10 @@ def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
     else:
         names = lifecycle.rerun_tasks(controller, from_task)
     controller.reset(names, utcnow())
-    _drive(db, run["id"], json_out=json_out, controller=controller, driver=driver)
+    drive_run(db, run["id"], json_out=json_out, controller=controller, driver=driver)
 
 
-def _drive(
+def drive_run(
     db: Any,
     run_id: str,
     *,
@@ -225,19 +276,30 @@ def _drive(
     quiet: bool = False,
     controller: Any = None,
     driver: Any = None,
+    after: Callable[[], None] | None = None,
 ) -> None:
+    """Drive a run to its end in this process, then print its summary and exit with the
+    contract's code."""
     from cubestudio.cli.output import print_json, print_run_summary
     from cubestudio.cli.progress import Progress
-    from cubestudio.cli.setup import open_driver
+    from cubestudio.cli.setup import open_artifacts, open_driver
     from cubestudio.engine.lifecycle import load_controller, summary
     from cubestudio.engine.loop import drive
 
     settings = get_settings()
     driver = driver or open_driver(settings)
     if controller is None:
-        controller = load_controller(db, driver, run_id, kill_grace=settings.kill_grace)
+        controller = load_controller(
+            db,
+            driver,
+            run_id,
+            kill_grace=settings.kill_grace,
+            artifacts=open_artifacts(settings),
+        )
     with Progress(enabled=None if not quiet else False) as progress:
         drive(controller, driver, on_turn=progress.update)
+    if after is not None:
+        after()
     result = summary(db, controller.run_id)
     if json_out:
         print_json(result)
@@ -246,6 +308,15 @@ def _drive(
     else:
         typer.echo(f"run {result['run_id']} {result['status']}", err=True)
     raise typer.Exit(0 if result["status"] == "succeeded" else 1)
+
+
+def _register_schedule_commands() -> None:
+    from cubestudio.cli.schedule import register
+
+    register(app)
+
+
+_register_schedule_commands()
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import os
 import selectors
 import shutil
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,9 @@ def read_line_file(path: Path) -> str | None:
 class LocalDriver:
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
-        self.base_env = dict(os.environ)
+        # CUBE_PYTHON: the interpreter running cube, so that templates' Python scripts find
+        # the packages of cube's own environment (a virtualenv need not be activated).
+        self.base_env = {"CUBE_PYTHON": sys.executable, **os.environ}
         self._selector = selectors.DefaultSelector()
         self._watched: dict[AttemptKey, _Watched] = {}
         self._ready: list[Outcome] = []

@@ -29,6 +29,7 @@ class ArtifactStore(Protocol):
         """Keep ``source`` (checked to be a ``kind`` without symlinks); idempotent."""
         ...
 
-    def fetch(self, artifact: StoredArtifact, dest: Path) -> None:
-        """Place the artifact at ``dest`` (which does not exist yet)."""
+    def fetch(self, artifact: StoredArtifact, dest: Path, *, copy: bool = False) -> None:
+        """Place the artifact at ``dest`` (which does not exist yet). Without ``copy`` a
+        store may share the data (hard links) with what it keeps: for inputs of tasks."""
         ...

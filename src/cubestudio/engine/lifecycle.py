@@ -59,6 +59,8 @@ def create_run(
     execution_date: datetime | None = None,
     runner: str | None = None,
     templates: Mapping[str, TemplateSpec] | None = None,
+    prefilled: Mapping[str, dict[str, Any]] | None = None,
+    artifacts: list[dict[str, Any]] | None = None,
 ) -> str:
     """Store a new pending run with a snapshot of the pipeline and of the job templates its
     tasks use (pinned: a template registered later does not change this run); returns its id."""
@@ -107,10 +109,21 @@ def create_run(
                             "status": TaskState.PENDING.value,
                             "attempts": 0,
                             "retry_base": 0,
+                            "message": None,
+                            "outputs": None,
+                            **(prefilled or {}).get(task.name, {}),
                         }
                         for i, task in enumerate(tasks)
                     ],
                 )
+                if artifacts:
+                    store.save_changes(
+                        conn,
+                        run_id=run_id,
+                        new_artifacts=[
+                            {**a, "run_id": run_id, "created_at": now} for a in artifacts
+                        ],
+                    )
             return run_id
         except IntegrityError:  # a run id collision (or a concurrent first pipeline insert)
             continue
@@ -189,7 +202,8 @@ def _attach_artifacts(nodes: list[TaskNode], rows: list[Any]) -> None:
         node = by_name.get(row["task_name"])
         if node is None or node.status is not TaskState.SUCCEEDED:
             continue
-        if node.attempt is None or node.attempt.number != row["attempt"]:
+        number = node.attempt.number if node.attempt is not None else 0  # 0: taken over
+        if number != row["attempt"]:  # from another run (debug runs)
             continue
         node.artifacts = node.artifacts or {}
         node.artifacts[row["name"]] = StoredArtifact(row["uri"], row["kind"], row["size"])

@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 from cubestudio.errors import FieldError, SpecError
 from cubestudio.spec.model import PipelineSpec, ResourceFields, ScheduleFields, TaskFields
 from cubestudio.spec.render import suggest
+from cubestudio.spec.template import TemplateCatalog, TemplateSpec
 from cubestudio.spec.validate import check_pipeline
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -30,6 +31,9 @@ _FIELDS_AT = {
     "schedule": ScheduleFields,
     "resources": ResourceFields,
     "params": ("type", "default", "description"),
+    "parameters": ("name", "type", "default", "required", "choices", "description", "group"),
+    "outputs": ("name", "type"),
+    "inputs": ("from", "name"),
 }
 _PATTERN_HINTS = {
     "name": "use lowercase letters, digits and '-' (e.g. 'daily-train')",
@@ -38,27 +42,49 @@ _PATTERN_HINTS = {
 }
 
 
-def load_pipeline(path: str | Path) -> PipelineSpec:
-    """Read and validate a pipeline file (.yaml, .yml, .json or .py)."""
+def load_pipeline(path: str | Path, catalog: TemplateCatalog | None = None) -> PipelineSpec:
+    """Read and validate a pipeline file (.yaml, .yml, .json or .py); with a catalog, the
+    job templates its tasks use and their args too."""
     file = Path(path)
     if not file.is_file():
         raise SpecError([FieldError("", f"no such pipeline file: {file}")])
     if file.suffix == ".py":
         from cubestudio.spec.sdk import load_python_pipeline
 
-        return load_python_pipeline(file)
+        return load_python_pipeline(file, catalog)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([FieldError("", f"cannot read {file}: {exc}")]) from None
-    return load_pipeline_text(text, source=str(file), is_json=file.suffix == ".json")
+    return load_pipeline_text(
+        text, source=str(file), is_json=file.suffix == ".json", catalog=catalog
+    )
 
 
-def load_pipeline_text(text: str, *, source: str = "<text>", is_json: bool = False) -> PipelineSpec:
-    return pipeline_from_data(_parse(text, source, is_json))
+def load_pipeline_text(
+    text: str,
+    *,
+    source: str = "<text>",
+    is_json: bool = False,
+    catalog: TemplateCatalog | None = None,
+) -> PipelineSpec:
+    return pipeline_from_data(_parse(text, source, is_json), catalog=catalog)
 
 
-def pipeline_from_data(data: object, *, check: bool = True) -> PipelineSpec:
+def load_template_text(text: str, *, source: str = "<text>") -> TemplateSpec:
+    """A job template file, validated; errors carry field paths like the pipeline's."""
+    data = _parse(text, source, is_json=source.endswith(".json"))
+    if not isinstance(data, dict):
+        raise SpecError([FieldError("", "a template file holds a mapping")])
+    try:
+        return TemplateSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_field_errors(exc)) from None
+
+
+def pipeline_from_data(
+    data: object, *, check: bool = True, catalog: TemplateCatalog | None = None
+) -> PipelineSpec:
     """Validate plain data (a dict as YAML or JSON gives it) into a PipelineSpec.
     ``check=False`` skips the cross-field rules, for snapshots validated when stored."""
     if not isinstance(data, dict):
@@ -71,7 +97,7 @@ def pipeline_from_data(data: object, *, check: bool = True) -> PipelineSpec:
         raise SpecError(_field_errors(exc)) from None
     if not check:
         return spec
-    errors = check_pipeline(spec)
+    errors = check_pipeline(spec, catalog)
     if errors:
         raise SpecError(errors)
     return spec

@@ -249,18 +249,11 @@ def _parse_start(value: object) -> object:
 
 
 def _check_cron(value: str) -> str:
-    from croniter import croniter
+    # The scheduler's parser, so that what validates is exactly what the scheduler can plan
+    # (it also refuses R, H and W, and crons that never fire such as "0 0 30 2 *").
+    from cubestudio.schedule.cron import parse_cron
 
-    if not value.startswith("@") and len(value.split()) != 5:
-        raise ValueError(
-            f"{value!r} is not a cron expression: use 5 fields "
-            "(minute hour day month weekday) or @hourly, @daily, @weekly, @monthly, @yearly"
-        )
-    if not croniter.is_valid(value):
-        raise ValueError(
-            f"{value!r} is not a cron expression: use 5 fields "
-            "(minute hour day month weekday) or @hourly, @daily, @weekly, @monthly, @yearly"
-        )
+    parse_cron(value)
     return value
 
 

@@ -21,6 +21,7 @@ import yaml
 
 from cubestudio.errors import FieldError, SpecError
 from cubestudio.spec.model import PipelineSpec
+from cubestudio.spec.template import TemplateCatalog
 
 _current: ContextVar[Pipeline | None] = ContextVar("cube_pipeline", default=None)
 _created: ContextVar[list[Pipeline] | None] = ContextVar("cube_created", default=None)
@@ -30,14 +31,18 @@ class Task:
     def __init__(
         self,
         name: str,
-        command: str | list[str],
+        command: str | list[str] | None = None,
         *,
+        template: str | None = None,
+        args: dict[str, Any] | None = None,
         depends: list[Task | str] | None = None,
         on_exit: bool = False,
         **fields: Any,
     ) -> None:
         self.name = name
         self.command = command
+        self.template = template
+        self.args = dict(args or {})
         self.depends: list[str] = [d.name if isinstance(d, Task) else d for d in depends or []]
         self.fields = fields
         pipeline = _current.get()
@@ -57,7 +62,13 @@ class Task:
         return "{{ tasks." + self.name + ".outputs." + name + " }}"
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.name, "command": self.command}
+        data: dict[str, Any] = {"name": self.name}
+        if self.command is not None:
+            data["command"] = self.command
+        if self.template is not None:
+            data["template"] = self.template
+        if self.args:
+            data["args"] = dict(self.args)
         if self.depends:
             data["depends"] = list(self.depends)
         data.update(self.fields)
@@ -102,16 +113,17 @@ class Pipeline:
             data["on_exit"] = self.exit_task.to_data()
         return data
 
-    def build(self) -> PipelineSpec:
+    def build(self, catalog: TemplateCatalog | None = None) -> PipelineSpec:
+        """The validated spec; with a catalog, template args are checked too."""
         from cubestudio.spec.loader import pipeline_from_data
 
-        return pipeline_from_data(self.to_data())
+        return pipeline_from_data(self.to_data(), catalog=catalog)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.build().to_data(), sort_keys=False)
 
 
-def load_python_pipeline(path: Path) -> PipelineSpec:
+def load_python_pipeline(path: Path, catalog: TemplateCatalog | None = None) -> PipelineSpec:
     """Run a Python file and build the one Pipeline it defines."""
     created: list[Pipeline] = []
     token = _created.set(created)
@@ -136,4 +148,4 @@ def load_python_pipeline(path: Path) -> PipelineSpec:
                 ]
             )
         chosen = created[0]
-    return chosen.build()
+    return chosen.build(catalog)

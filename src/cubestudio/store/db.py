@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from cubestudio.errors import StoreError
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0003"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -116,7 +116,7 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "heads")
+            command.upgrade(config, "head")
 
     def dispose(self) -> None:
         if self._held is not None:

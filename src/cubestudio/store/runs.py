@@ -86,7 +86,10 @@ def get_run(conn: Connection, *, run_id: str) -> RowMapping:
     raise NotFoundError(f"no run '{run_id}' (see `cube runs` for the run ids)")
 
 
-def list_runs(conn: Connection, *, limit: int, pipeline: str | None = None) -> list[RowMapping]:
+def list_runs(
+    conn: Connection, *, limit: int, pipeline: str | None = None, include_debug: bool = True
+) -> list[RowMapping]:
+    """Newest first. Debug runs (`cube debug`) are kept apart from a pipeline's history."""
     query = select(
         runs.c.id,
         runs.c.pipeline_name,
@@ -98,6 +101,8 @@ def list_runs(conn: Connection, *, limit: int, pipeline: str | None = None) -> l
     )
     if pipeline:
         query = query.where(runs.c.pipeline_name == pipeline)
+    if not include_debug:
+        query = query.where(runs.c.trigger != "debug")
     query = query.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
     return list(conn.execute(query).mappings().all())
 

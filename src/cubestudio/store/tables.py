@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 
@@ -143,4 +144,40 @@ attempts = Table(
     Column("kill_at", UTCDateTime),  # when SIGKILL follows the SIGTERM already sent
     Column("message", Text),
     Column("outputs", Text),
+)
+
+# -- the scheduler (migration 0002) -------------------------------------------------------------
+
+schedules = Table(
+    "schedules",
+    metadata,
+    # One schedule per pipeline, applied with `cube schedule apply`.
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), primary_key=True),
+    Column("spec", Text, nullable=False),  # the applied pipeline: scheduled runs snapshot it
+    Column("applied_by", String(128), nullable=False),  # the runner of its scheduled runs
+    Column("start_at", UTCDateTime, nullable=False),  # the effective start (reset on changes)
+    # Every tick up to this instant has its record; None: never planned (the first sight).
+    Column("planned_through", UTCDateTime),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+schedule_records = Table(
+    "schedule_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), nullable=False),
+    Column("execution_date", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # comed / created / expired / skipped
+    Column("trigger", String(16), nullable=False),  # schedule / backfill
+    Column("run_id", String(40), ForeignKey("runs.id")),
+    Column("message", Text),  # why a comed record waits, or why it was skipped
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # When its run was handed to a launcher: intent first, so a restarted scheduler knows a
+    # run that never started (still pending long after this) needs launching again.
+    Column("launched_at", UTCDateTime),
+    UniqueConstraint("pipeline_id", "execution_date", name="uq_schedule_records_tick"),
+    Index("ix_schedule_records_status", "pipeline_id", "status", "execution_date"),
 )

@@ -1,7 +1,7 @@
 """Job template registry and the artifacts each attempt produced.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from cubestudio.store.tables import UTCDateTime
 
 revision = "0003"
-down_revision = "0001"  # relinked after 0002 (schedules) lands
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,332 @@
+"""Scheduling commands: `cube scheduler`, `cube schedule ...` and `cube backfill`.
+
+`cube schedule plan` is pure: it reads the file and prints, with no store and no CUBE_HOME.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cubestudio.errors import FieldError, SpecError, StateError
+
+if TYPE_CHECKING:
+    from cubestudio.schedule.launch import RunLauncher
+    from cubestudio.schedule.timetable import Timetable
+
+FileArg = Annotated[Path, typer.Argument(help="A pipeline file with a `schedule:` block.")]
+PipelineArg = Annotated[str, typer.Argument(help="The pipeline's name.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+# Injected time for tests and demos (naive means UTC); hidden from --help.
+NowOption = Annotated[str | None, typer.Option("--now", hidden=True)]
+
+schedule_app = typer.Typer(
+    no_args_is_help=True, help="Plan, register and inspect cron schedules (see README)."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(schedule_app, name="schedule")
+    app.command()(scheduler)
+    app.command()(backfill)
+
+
+@schedule_app.command()
+def plan(
+    file: FileArg,
+    now: Annotated[
+        str | None, typer.Option(help="Plan as if it were this time (ISO 8601; naive is UTC).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """What a pipeline seen for the first time at --now would run: the due ticks (oldest
+    first) and the next one. Pure: nothing is stored."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.schedule.plan import plan_first_sight
+
+    spec = _load_scheduled(file, catalog=False)
+    assert spec.schedule is not None
+    result = plan_first_sight(spec.schedule, now=_instant("--now", now))
+    if json_out:
+        print_json(result.to_json())
+        return
+    zone = spec.schedule.timezone
+    typer.echo(f"due: {len(result.due)}")
+    for tick in result.due:
+        typer.echo(f"  {_both(tick, zone)}")
+    typer.echo(f"next: {_both(result.next, zone) if result.next else 'never'}")
+
+
+@schedule_app.command()
+def apply(file: FileArg, json_out: JsonFlag = False, now: NowOption = None) -> None:
+    """Register or update a pipeline's schedule; `cube scheduler` then runs it.
+
+    Changing the cron, time zone or catchup resets start to now (unless start changed too)."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.cli.setup import LazyCatalog, open_db
+    from cubestudio.engine.lifecycle import current_user
+    from cubestudio.schedule.plan import iso_utc
+    from cubestudio.schedule.registry import apply_schedule
+    from cubestudio.spec.validate import resolve_templates
+
+    catalog = LazyCatalog()
+    spec = _load_scheduled(file, catalog=catalog)
+    assert spec.schedule is not None
+    templates = resolve_templates(spec, catalog)
+    result = apply_schedule(
+        open_db(), spec=spec, templates=templates, user=current_user(), now=_instant("--now", now)
+    )
+    if json_out:
+        print_json(
+            {
+                "pipeline": result.pipeline,
+                "created": result.created,
+                "start": iso_utc(result.start),
+                "next": iso_utc(result.next),
+                "reset": result.reset,
+            }
+        )
+        return
+    zone = spec.schedule.timezone
+    verb = "registered" if result.created else "updated"
+    typer.echo(f"schedule of {result.pipeline} {verb}: start {_both(result.start, zone)}")
+    if result.reset:
+        typer.echo(f"start reset to now because {result.reset}")
+    typer.echo(f"next run: {_both(result.next, zone) if result.next else 'never'}")
+
+
+@schedule_app.command("list")
+def list_(json_out: JsonFlag = False, now: NowOption = None) -> None:
+    """The registered schedules with their next tick."""
+    from cubestudio.cli.output import print_json, stdout_console
+    from cubestudio.cli.setup import open_db
+    from cubestudio.schedule.plan import iso_utc
+    from cubestudio.schedule.registry import list_schedules
+
+    items = list_schedules(open_db(), now=_instant("--now", now))
+    for item in items:
+        for key in ("start", "planned_through", "next"):
+            item[key] = iso_utc(item[key])  # type: ignore[arg-type]
+    if json_out:
+        print_json(items)
+        return
+    console = stdout_console()
+    for item in items:
+        state = "paused" if item["paused"] else f"next {item['next']}"
+        catchup = "catchup" if item["catchup"] else "no catchup"
+        console.print(
+            f"{item['pipeline']}  '{item['cron']}' {item['timezone']}, {catchup}, {state}"
+        )
+
+
+@schedule_app.command()
+def records(
+    pipeline: PipelineArg,
+    status: Annotated[
+        str | None, typer.Option(help="Only this status: comed, created, expired, skipped.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 50,
+    json_out: JsonFlag = False,
+) -> None:
+    """A pipeline's schedule records, newest first: one per execution date."""
+    from cubestudio.cli.output import print_json, stdout_console
+    from cubestudio.cli.setup import open_db
+    from cubestudio.errors import NotFoundError
+    from cubestudio.schedule.plan import iso_utc
+    from cubestudio.schedule.states import RecordStatus
+    from cubestudio.store import schedules as store
+
+    if status is not None and status not in RecordStatus._value2member_map_:
+        choices = ", ".join(RecordStatus)
+        raise SpecError([FieldError("--status", f"{status!r} is not one of {choices}")])
+    with open_db().begin() as conn:
+        pipeline_id = store.find_pipeline(conn, name=pipeline)
+        if pipeline_id is None:
+            raise NotFoundError(f"no pipeline '{pipeline}' (see `cube schedule list`)")
+        rows = store.list_records(conn, pipeline_id=pipeline_id, status=status, limit=limit)
+    items = [
+        {
+            "execution_date": iso_utc(row["execution_date"]),
+            "status": row["status"],
+            "trigger": row["trigger"],
+            "run_id": row["run_id"],
+            "run_status": row["run_status"],
+            "message": row["message"],
+        }
+        for row in rows
+    ]
+    if json_out:
+        print_json(items)
+        return
+    console = stdout_console()
+    for item in items:
+        run = f"  run {item['run_id']} {item['run_status']}" if item["run_id"] else ""
+        why = f"  {item['message']}" if item["message"] else ""
+        console.print(
+            f"{item['execution_date']}  {item['status']:<8} {item['trigger']:<8}{run}{why}",
+            markup=False,
+        )
+
+
+@schedule_app.command()
+def pause(pipeline: PipelineArg, now: NowOption = None) -> None:
+    """Stop scheduling a pipeline (records and runs stay)."""
+    _set_paused(pipeline, True, now)
+
+
+@schedule_app.command()
+def unpause(pipeline: PipelineArg, now: NowOption = None) -> None:
+    """Schedule it again: with catchup the paused time is caught up, without only the latest
+    due tick runs."""
+    _set_paused(pipeline, False, now)
+
+
+def scheduler(
+    interval: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds between turns at most (runs finish, files apply)."),
+    ] = 10.0,
+    now: NowOption = None,
+    step: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    until: Annotated[str | None, typer.Option(hidden=True)] = None,
+    no_launch: Annotated[bool, typer.Option("--no-launch", hidden=True)] = False,
+) -> None:
+    """Run the cron scheduler until Ctrl-C or SIGTERM. Several may run on one PostgreSQL
+    database: they share the schedules and never create a record or run twice."""
+    from cubestudio.cli.setup import open_db
+    from cubestudio.schedule.scheduler import Scheduler
+    from cubestudio.schedule.service import SimulatedClock, serve
+
+    db = open_db()
+    clock = None
+    if now is not None:  # simulated: no sleeping; --step 0 is a single turn
+        end = _instant("--until", until) if until else None
+        clock = SimulatedClock(_instant("--now", now), timedelta(seconds=step), end)
+    engine = Scheduler(db, _launcher(no_launch), log=_log)
+    _log(f"scheduler started on {db.display_url}")
+    turns = serve(engine, interval=interval, clock=clock)
+    _log(f"scheduler stopped after {turns} turns")
+
+
+def backfill(
+    file: FileArg,
+    start: Annotated[str, typer.Option(help="First execution date (local to the schedule).")],
+    end: Annotated[str, typer.Option(help="Last execution date, inclusive.")],
+    json_out: JsonFlag = False,
+    no_launch: Annotated[bool, typer.Option("--no-launch", hidden=True)] = False,
+) -> None:
+    """Create the scheduled runs of a past range (trigger `backfill`) and wait for them,
+    respecting max_active_runs and depends_on_past. Ticks that have a record keep it."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.cli.setup import LazyCatalog, open_db
+    from cubestudio.engine.lifecycle import current_user
+    from cubestudio.schedule.admission import Pipeline
+    from cubestudio.schedule.backfill import Backfill
+    from cubestudio.schedule.plan import iso_utc, timetable_of
+    from cubestudio.spec.params import resolve_params
+    from cubestudio.spec.validate import resolve_templates
+    from cubestudio.store import runs as runs_store
+
+    catalog = LazyCatalog()
+    spec = _load_scheduled(file, catalog=catalog)
+    assert spec.schedule is not None
+    timetable = timetable_of(spec.schedule)
+    lo = _instant("--start", start, timetable)
+    hi = _instant("--end", end, timetable)
+    now = datetime.now(UTC)
+    if hi < lo:
+        raise SpecError([FieldError("--end", "is before --start")])
+    if hi > now:
+        raise SpecError([FieldError("--end", "is in the future: the scheduler runs those ticks")])
+    params = resolve_params(spec, {})
+    db = open_db()
+    with db.begin() as conn:
+        pipeline_id, _ = runs_store.upsert_pipeline(
+            conn, name=spec.name, spec_json=spec.model_dump_json(), creator=current_user(), now=now
+        )
+    pipeline = Pipeline(pipeline_id, spec, resolve_templates(spec, catalog), params, current_user())
+    job = Backfill(db, _launcher(no_launch), pipeline=pipeline, timetable=timetable, lo=lo, hi=hi)
+    total, existing = job.record(now)
+    typer.echo(f"{spec.name}: {total} ticks, {existing} already had a record", err=True)
+    while True:
+        state = job.step(datetime.now(UTC))
+        for run_id in state.launched:
+            typer.echo(f"{spec.name}: launched run {run_id}", err=True)
+        if no_launch or (state.waiting == 0 and state.active == 0) or job.stuck:
+            break
+        time.sleep(0.5)
+    items = job.records()
+    for item in items:
+        item["execution_date"] = iso_utc(item["execution_date"])  # type: ignore[arg-type]
+    if json_out:
+        print_json({"pipeline": spec.name, "ticks": total, "existing": existing, "records": items})
+    final = job.state()
+    if final.waiting and not no_launch:
+        raise StateError(f"{spec.name}: {final.waiting} records still wait: {final.reason}")
+
+
+def _set_paused(pipeline: str, paused: bool, now: str | None) -> None:
+    from cubestudio.cli.setup import open_db
+    from cubestudio.schedule.registry import set_paused
+
+    set_paused(open_db(), name=pipeline, paused=paused, now=_instant("--now", now))
+    typer.echo(f"schedule of {pipeline} {'paused' if paused else 'unpaused'}")
+
+
+def _load_scheduled(file: Path, *, catalog: Any) -> Any:
+    from cubestudio.spec.loader import load_pipeline
+
+    spec = load_pipeline(file, catalog) if catalog else load_pipeline(file)
+    if spec.schedule is None:
+        raise SpecError(
+            [FieldError("schedule", f"{file} has no schedule: add one with at least a cron")]
+        )
+    return spec
+
+
+def _instant(option: str, text: str | None, timetable: Timetable | None = None) -> datetime:
+    from cubestudio.schedule.plan import parse_instant
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text, timetable=timetable)
+    except ValueError:
+        local = "in the schedule's time zone" if timetable else "UTC"
+        raise SpecError(
+            [
+                FieldError(
+                    option,
+                    f"{text!r} is not a time: use ISO 8601 such as 2026-01-01T02:00:00+08:00 "
+                    f"(without an offset it is {local})",
+                )
+            ]
+        ) from None
+
+
+def _both(moment: datetime, zone: str) -> str:
+    """UTC first (what scripts compare), then the wall clock of the schedule."""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{moment.astimezone(UTC).isoformat()}  ({local:%Y-%m-%d %H:%M %Z})"
+
+
+def _launcher(no_launch: bool) -> RunLauncher:
+    from cubestudio.schedule.launch import MemoryLauncher, ProcessLauncher
+    from cubestudio.settings import get_settings
+
+    if no_launch:  # tests: runs are created and left pending
+        return MemoryLauncher()
+    return ProcessLauncher(get_settings().home_dir / "scheduler" / "logs")
+
+
+def _log(line: str) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sys.stderr.write(f"{stamp} {line}\n")
+    sys.stderr.flush()

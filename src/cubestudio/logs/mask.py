@@ -1,0 +1,92 @@
+"""Masking secrets in log lines: every occurrence of every secret becomes ``******``.
+
+The engine writes a run's secret values to ``runs/<run_id>/secrets.json`` (mode 0600, a JSON
+list of strings). Masking happens on whole lines, before any filtering, so that ``--grep``
+cannot be used to probe a secret's text one character at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from cubestudio.errors import CubeError
+
+SECRETS_FILE = "secrets.json"
+MASK = b"******"
+
+
+def load_secrets(run_folder: Path) -> list[str]:
+    """The run's secret values; none when the run has no secrets file.
+
+    A file that exists but cannot be read is an error: showing the logs unmasked is worse
+    than not showing them.
+    """
+    path = run_folder / SECRETS_FILE
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CubeError(
+            f"cannot read the run's secrets from {path} ({err}); logs are not shown unmasked"
+        ) from None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise CubeError(f"{path} must hold a JSON list of strings; logs are not shown unmasked")
+    return value
+
+
+class Masker:
+    """Replaces secrets in blocks of whole lines.
+
+    Where secrets overlap ("abc" and "bcd" in "abcd") every byte either covers is masked, and
+    at any one position the longest secret wins, so a secret that contains another is masked
+    whole. A multi-line secret (a key file) is masked line by line, as logs are read by line.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        parts = {line.removesuffix("\r") for secret in secrets for line in secret.split("\n")}
+        self.secrets = sorted((p.encode() for p in parts if p), key=len, reverse=True)
+        # How far past a cut ``safe_cut`` must see to know whether a secret straddles it.
+        self.reach = len(self.secrets[0]) - 1 if self.secrets else 0
+        # A lookahead matches at every position a secret starts, overlapping ones included.
+        alternatives = b"|".join(re.escape(s) for s in self.secrets)
+        self._starts = re.compile(b"(?=(" + alternatives + b"))") if self.secrets else None
+
+    def mask(self, block: bytes) -> bytes:
+        if self._starts is None or not any(s in block for s in self.secrets):
+            return block  # the common case: one fast substring scan per secret
+        pieces: list[bytes] = []
+        done = 0  # bytes of the block already handled
+        for start, end in self._spans(block):
+            pieces += [block[done:start], MASK]
+            done = end
+        pieces.append(block[done:])
+        return b"".join(pieces)
+
+    def safe_cut(self, data: bytes, at: int) -> int:
+        """A cut at or before ``at`` that splits no secret, so each piece can be masked alone."""
+        cut = at
+        moved = True
+        while moved and cut > 0:
+            moved = False
+            for secret in self.secrets:
+                # The leftmost occurrence that could straddle the cut, if any does.
+                hit = data.find(secret, max(0, cut - len(secret) + 1), cut + len(secret) - 1)
+                if 0 <= hit < cut:
+                    cut, moved = hit, True
+        return cut if cut > 0 else at  # only a secret longer than the cut window gets here
+
+    def _spans(self, block: bytes) -> list[tuple[int, int]]:
+        """The union of all occurrences, as sorted disjoint (start, end) spans."""
+        assert self._starts is not None
+        spans: list[tuple[int, int]] = []
+        for match in self._starts.finditer(block):
+            start, end = match.span(1)
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            else:
+                spans.append((start, end))
+        return spans

@@ -1,0 +1,138 @@
+"""`cube backfill FILE --start --end`: the scheduled runs of a past range, created by hand.
+
+Every tick ``start <= T <= end`` gets a record with trigger ``backfill`` (a tick that already
+has a record, scheduled or backfilled, keeps it: never a second run for one execution date).
+Their runs are admitted like scheduled ones (max_active_runs counts both kinds, and
+depends_on_past holds), so the command stays until the range is done, as Airflow's does.
+Run it again after an interruption: it carries on with the records left waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+from cubestudio.schedule.admission import ACTIVE_RUN_STATES, Pipeline, admit
+from cubestudio.schedule.launch import RunLauncher
+from cubestudio.schedule.states import RecordStatus, RunTrigger
+from cubestudio.schedule.timetable import Timetable
+from cubestudio.store import schedules as store
+from cubestudio.store.db import Database
+
+BATCH = 5000
+
+
+@dataclass
+class BackfillState:
+    """Where a backfill stands after one step."""
+
+    launched: list[str] = field(default_factory=list)  # run ids launched in this step
+    waiting: int = 0  # backfill records still waiting for their run
+    active: int = 0  # backfill runs pending or running
+    others_active: int = 0  # scheduled runs of the pipeline pending or running
+    reason: str | None = None  # why the first waiting record waits, when it says
+
+
+class Backfill:
+    def __init__(
+        self,
+        db: Database,
+        launcher: RunLauncher,
+        *,
+        pipeline: Pipeline,
+        timetable: Timetable,
+        lo: datetime,
+        hi: datetime,
+    ) -> None:
+        self.db = db
+        self.launcher = launcher
+        self.pipeline = pipeline
+        self.timetable = timetable
+        self.lo, self.hi = lo, hi
+
+    def record(self, now: datetime) -> tuple[int, int]:
+        """Record the range's ticks; returns (ticks in the range, ticks that had a record)."""
+        with self.db.begin() as conn:
+            before = store.count_records(conn, pipeline_id=self.pipeline.id, lo=self.lo, hi=self.hi)
+        ticks = self.timetable.ticks_between(self.lo, self.hi)
+        total = 0
+        while batch := list(islice(ticks, BATCH)):
+            total += len(batch)
+            with self.db.begin() as conn:
+                store.insert_records(conn, rows=[self._row(tick, now) for tick in batch])
+        return total, before
+
+    def step(self, now: datetime) -> BackfillState:
+        """Admit what may start now and launch it."""
+        with self.db.begin() as conn:
+            store.lock_pipeline(conn, pipeline_id=self.pipeline.id, wait=True)
+            run_ids = admit(conn, pipeline=self.pipeline, trigger=RunTrigger.BACKFILL, now=now)
+        for run_id in run_ids:
+            self.launcher.launch(run_id)
+        state = self.state()
+        state.launched = run_ids
+        return state
+
+    def state(self) -> BackfillState:
+        backfill = RunTrigger.BACKFILL.value
+        with self.db.begin() as conn:
+            waiting = store.count_records(
+                conn,
+                pipeline_id=self.pipeline.id,
+                lo=self.lo,
+                hi=self.hi,
+                trigger=backfill,
+                statuses=[RecordStatus.COMED.value],
+            )
+            head = store.oldest_records(
+                conn,
+                pipeline_id=self.pipeline.id,
+                trigger=backfill,
+                status=RecordStatus.COMED.value,
+                limit=1,
+            )
+            active = store.records_with_runs(
+                conn, pipeline_id=self.pipeline.id, run_statuses=ACTIVE_RUN_STATES
+            )
+        return BackfillState(
+            waiting=waiting,
+            active=sum(1 for r in active if r["trigger"] == backfill),
+            others_active=sum(1 for r in active if r["trigger"] != backfill),
+            reason=head[0]["message"] if head else None,
+        )
+
+    @property
+    def stuck(self) -> bool:
+        """Records wait, yet no run of the pipeline is active to free them (a failed run
+        that depends_on_past waits for): waiting longer changes nothing."""
+        state = self.state()
+        return state.waiting > 0 and state.active == 0 and state.others_active == 0
+
+    def records(self) -> list[dict[str, object]]:
+        """The range's records, oldest first, with their runs."""
+        with self.db.begin() as conn:
+            rows = store.list_records(
+                conn, pipeline_id=self.pipeline.id, lo=self.lo, hi=self.hi, oldest_first=True
+            )
+        return [
+            {
+                "execution_date": row["execution_date"],
+                "status": row["status"],
+                "trigger": row["trigger"],
+                "run_id": row["run_id"],
+                "run_status": row["run_status"],
+            }
+            for row in rows
+        ]
+
+    def _row(self, tick: datetime, now: datetime) -> dict[str, object]:
+        return {
+            "pipeline_id": self.pipeline.id,
+            "execution_date": tick,
+            "status": RecordStatus.COMED.value,
+            "trigger": RunTrigger.BACKFILL.value,
+            "message": None,
+            "created_at": now,
+            "updated_at": now,
+        }

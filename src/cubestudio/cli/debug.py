@@ -3,6 +3,7 @@ run history (`cube runs --all` shows debug runs)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,7 @@ def debug(
     from cubestudio.cli.main import drive_run
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.debug import create_debug_run
+    from cubestudio.engine.lifecycle import resolve_secrets
     from cubestudio.engine.loop import utcnow
     from cubestudio.spec.loader import load_pipeline
     from cubestudio.spec.params import parse_assignments, resolve_params
@@ -52,7 +54,14 @@ def debug(
     typer.echo(f"debug run {run_id}: task {task}", err=True)
     follower = threading.Thread(target=_stream_log, args=(run_id, task), daemon=True)
     follower.start()
-    drive_run(db, run_id, json_out=json_out, quiet=not json_out, after=follower.join)
+    drive_run(
+        db,
+        run_id,
+        json_out=json_out,
+        quiet=not json_out,
+        after=follower.join,
+        secrets=resolve_secrets(spec, os.environ),
+    )
 
 
 def _stream_log(run_id: str, task: str) -> None:

@@ -66,7 +66,7 @@ def run(
 ) -> None:
     """Run a pipeline on this machine, with live progress on a terminal."""
     from cubestudio.cli.setup import LazyCatalog, open_db
-    from cubestudio.engine.lifecycle import create_run
+    from cubestudio.engine.lifecycle import create_run, resolve_secrets
     from cubestudio.engine.loop import utcnow
     from cubestudio.spec.loader import load_pipeline
     from cubestudio.spec.params import parse_assignments, resolve_params
@@ -76,9 +76,10 @@ def run(
     spec = load_pipeline(file, catalog)
     params = resolve_params(spec, parse_assignments(param or []))
     templates = resolve_templates(spec, catalog)
+    secrets = resolve_secrets(spec, os.environ)
     db = open_db()
     run_id = create_run(db, spec=spec, params=params, now=utcnow(), templates=templates)
-    drive_run(db, run_id, json_out=json_out)
+    drive_run(db, run_id, json_out=json_out, secrets=secrets)
 
 
 @app.command()
@@ -277,6 +278,7 @@ def drive_run(
     controller: Any = None,
     driver: Any = None,
     after: Callable[[], None] | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> None:
     """Drive a run to its end in this process, then print its summary and exit with the
     contract's code."""
@@ -295,6 +297,7 @@ def drive_run(
             run_id,
             kill_grace=settings.kill_grace,
             artifacts=open_artifacts(settings),
+            secrets=secrets,
         )
     with Progress(enabled=None if not quiet else False) as progress:
         drive(controller, driver, on_turn=progress.update)

@@ -12,6 +12,7 @@ selector with the engine's wakeup fd.
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import shutil
@@ -22,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recovery
+from cubestudio.logs.index import append_index
 from cubestudio.procinfo import is_alive
 
 WRAPPER = (Path(__file__).with_name("wrapper.sh")).read_text()
 MAX_OUTPUT_BYTES = 64 * 1024
+SAMPLE_SECONDS = 1.0
 _SPAWN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND
 
 
@@ -60,6 +63,8 @@ class LocalDriver:
         self._watched: dict[AttemptKey, _Watched] = {}
         self._ready: list[Outcome] = []
         self._known_dirs: set[Path] = set()
+        self._log_sizes: dict[AttemptKey, int] = {}
+        self._next_sample = 0.0
 
     # -- launching ------------------------------------------------------------------------
     def launch(self, request: LaunchRequest) -> None:
@@ -117,6 +122,9 @@ class LocalDriver:
     def wait(self, timeout: float | None) -> None:
         if self._ready:
             return
+        if self._watched:  # wake up to note how far the running logs have grown
+            until_sample = max(0.0, self._next_sample - time.monotonic())
+            timeout = until_sample if timeout is None else min(timeout, until_sample)
         for selected, _ in self._selector.select(timeout):
             if selected.data is None:  # the engine's wakeup fd: drain it
                 try:
@@ -126,13 +134,34 @@ class LocalDriver:
                     pass
 
     def poll(self) -> list[Outcome]:
+        if self._watched and time.monotonic() >= self._next_sample:
+            self._sample_logs()
         for selected, _ in self._selector.select(0):
             if selected.data is not None:
                 self._collect(selected.data)
         ready, self._ready = self._ready, []
         return ready
 
+    def _sample_logs(self) -> None:
+        """Append "time size" to each running attempt's log.index when its log grew: what
+        `cube logs --since` uses to find where a time window starts in a large log."""
+        self._next_sample = time.monotonic() + SAMPLE_SECONDS
+        for key in self._watched:
+            self._mark_log(key)
+
+    def _mark_log(self, key: AttemptKey) -> None:
+        folder = attempt_dir(self.runs_dir, key)
+        try:
+            size = os.stat(folder / "log").st_size
+        except OSError:
+            return
+        if size and self._log_sizes.get(key) != size:
+            self._log_sizes[key] = size
+            append_index(folder, time.time(), size)
+
     def _collect(self, watched: _Watched) -> None:
+        self._mark_log(watched.key)
+        self._log_sizes.pop(watched.key, None)
         self._selector.unregister(watched.pidfd)
         os.close(watched.pidfd)
         del self._watched[watched.key]
@@ -230,6 +259,21 @@ class LocalDriver:
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "log", "a", encoding="utf-8") as log:
             log.write(f"[cube] {line}\n")
+
+    def save_secrets(self, run_id: str, values: dict[str, str]) -> None:
+        folder = self.runs_dir / run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "secrets.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(values, out)
+
+    def load_secrets(self, run_id: str) -> dict[str, str]:
+        try:
+            data = json.loads((self.runs_dir / run_id / "secrets.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def output_path(self, key: AttemptKey, name: str) -> Path:
         return attempt_dir(self.runs_dir, key) / "outputs" / name

@@ -17,6 +17,7 @@ class MemoryDriver:
     outputs: dict[AttemptKey, dict[str, str]] = field(default_factory=dict)
     # What recover() answers per attempt; NOT_STARTED when not set.
     recoveries: dict[AttemptKey, Recovery] = field(default_factory=dict)
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     root: Path | None = None  # where artifact outputs and inputs live, for tests that use them
     _ended: list[Outcome] = field(default_factory=list)
 
@@ -65,6 +66,12 @@ class MemoryDriver:
 
     def note(self, key: AttemptKey, line: str) -> None:
         self.notes.append((key, line))
+
+    def save_secrets(self, run_id: str, values: dict[str, str]) -> None:
+        self.secrets[run_id] = dict(values)
+
+    def load_secrets(self, run_id: str) -> dict[str, str]:
+        return dict(self.secrets.get(run_id, {}))
 
     def output_path(self, key: AttemptKey, name: str) -> Path:
         return self._folder(key) / "outputs" / name

@@ -73,6 +73,7 @@ class RunController:
         kill_grace: float,
         templates: dict[str, TemplateSpec] | None = None,
         artifacts: ArtifactStore | None = None,
+        secrets: dict[str, str] | None = None,
     ) -> None:
         self.db = db
         self.launcher = launcher
@@ -91,6 +92,9 @@ class RunController:
         self.kill_grace = kill_grace
         self.templates = templates or {}  # pinned when the run was created, by reference
         self.artifacts = artifacts
+        # Values of the pipeline's secret env vars: given by the process that created the run,
+        # else read back from where that process kept them (see start).
+        self._secrets = secrets
         self.counts: dict[TaskState, int] = dict.fromkeys(TaskState, 0)
         for node in nodes:
             self.counts[node.status] += 1
@@ -117,6 +121,11 @@ class RunController:
 
     def start(self, now: datetime) -> None:
         """Take the run over (fresh, or after its engine died) and make the first moves."""
+        if self.spec.secrets:
+            if self._secrets is not None:
+                self.launcher.save_secrets(self.run_id, self._secrets)
+            else:
+                self._secrets = self.launcher.load_secrets(self.run_id)
         pid, start = own_identity()
         self._run_changes.update(engine_pid=pid, engine_host=_hostname(), engine_start=start)
         if self.status is RunState.PENDING or (self.done and self._has_unfinished()):
@@ -386,6 +395,12 @@ class RunController:
         command, env = render_task(
             node, self.base_context, self.spec.env, self.by_name, exit_status, template
         )
+        for name in self.spec.secrets:
+            if name not in (self._secrets or {}):
+                raise RenderError(
+                    f"secret env {name} is not available: it was not set when the run started"
+                )
+            env[name] = (self._secrets or {})[name]
         env.update(
             CUBE_RUN_ID=self.run_id,
             CUBE_TASK_NAME=node.name,

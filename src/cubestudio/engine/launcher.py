@@ -65,6 +65,13 @@ class Launcher(Protocol):
         """Append a line from the platform to the attempt's log."""
         ...
 
+    def save_secrets(self, run_id: str, values: dict[str, str]) -> None:
+        """Keep the run's secret env values where only this user can read them: for tasks
+        launched after a restart, and for masking logs."""
+        ...
+
+    def load_secrets(self, run_id: str) -> dict[str, str]: ...
+
     def output_path(self, key: AttemptKey, name: str) -> Path:
         """Where the attempt wrote its output ``name`` ($CUBE_OUTPUTS/<name>)."""
         ...

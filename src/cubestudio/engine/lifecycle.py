@@ -26,7 +26,7 @@ from cubestudio.engine.states import (
     RunState,
     TaskState,
 )
-from cubestudio.errors import NotFoundError, StateError
+from cubestudio.errors import FieldError, NotFoundError, SpecError, StateError
 from cubestudio.procinfo import is_alive
 from cubestudio.spec.loader import pipeline_from_data
 from cubestudio.spec.model import PipelineSpec
@@ -149,6 +149,7 @@ def load_controller(
     *,
     kill_grace: float,
     artifacts: ArtifactStore | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> RunController:
     with db.begin() as conn:
         run = dict(store.get_run(conn, run_id=run_id))
@@ -182,6 +183,7 @@ def load_controller(
         kill_grace=kill_grace,
         templates=templates,
         artifacts=artifacts,
+        secrets=secrets,
     )
 
 
@@ -327,3 +329,25 @@ def summary(db: Database, run_id: str) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def resolve_secrets(spec: PipelineSpec, environ: Mapping[str, str]) -> dict[str, str]:
+    """The values of the pipeline's secret env vars, read when the run is created."""
+    values: dict[str, str] = {}
+    missing: list[FieldError] = []
+    for name, secret in spec.secrets.items():
+        if secret.value is not None:
+            values[name] = secret.value
+        elif secret.from_env is not None and secret.from_env in environ:
+            values[name] = environ[secret.from_env]
+        else:
+            missing.append(
+                FieldError(
+                    f"env.{name}",
+                    f"secret from_env {secret.from_env} is not set in this environment: "
+                    f"export {secret.from_env}=... before the run",
+                )
+            )
+    if missing:
+        raise SpecError(missing)
+    return values

@@ -279,16 +279,53 @@ class ScheduleSpec(_Model):
     expired_limit: Annotated[int, Field(ge=0)] = 0
 
 
+class SecretSpec(_Model):
+    """A secret env var of every task, masked in every log line shown: its value inline, or
+    taken from the environment of whoever starts the run (kept out of the pipeline file)."""
+
+    secret: Literal[True] = True
+    value: str | None = None
+    from_env: Annotated[str, Field(pattern=IDENTIFIER)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretSpec:
+        if (self.value is None) == (self.from_env is None):
+            raise ValueError("a secret has either a value or from_env (the variable to read)")
+        return self
+
+
 class PipelineSpec(_Model):
     name: Annotated[str, Field(pattern=PIPELINE_NAME)]
     description: str = ""
     params: dict[Annotated[str, Field(pattern=IDENTIFIER)], Param] = Field(default_factory=dict)
     env: Env = Field(default_factory=dict)
+    # `env: {TOKEN: {secret: true, from_env: TOKEN}}` lands here (see _split_secrets).
+    secrets: dict[Annotated[str, Field(pattern=IDENTIFIER)], SecretSpec] = Field(
+        default_factory=dict
+    )
     parallelism: Annotated[int, Field(ge=1, le=10_000)] = 16
     timeout: Duration | None = None
     schedule: ScheduleSpec | None = None
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
     on_exit: TaskSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_secrets(cls, data: Any) -> Any:
+        """Env entries written as mappings are secrets: keep them apart from plain env."""
+        if not isinstance(data, dict) or not isinstance(data.get("env"), dict):
+            return data
+        env = data["env"]
+        secrets = {k: v for k, v in env.items() if isinstance(v, dict)}
+        if not secrets:
+            return data
+        given = data.get("secrets")
+        given = given if isinstance(given, dict) else {}
+        return {
+            **data,
+            "env": {k: v for k, v in env.items() if k not in secrets},
+            "secrets": {**given, **secrets},
+        }
 
     def all_tasks(self) -> list[TaskSpec]:
         """The tasks in file order, then the on_exit task."""

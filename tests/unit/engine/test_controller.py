@@ -310,3 +310,41 @@ def test_a_lost_attempt_fails_and_is_retried(harness: Harness) -> None:
     assert harness.status() == {"a": "running"}
     attempts = harness.ctl.by_name["a"]
     assert attempts.attempts == 2
+
+
+def test_a_secret_nobody_provided_fails_the_task_with_the_reason(harness: Harness) -> None:
+    harness.start(
+        """
+name: secret
+env: {PLAIN: x, TOKEN: {secret: true, value: s3cr3t}}
+tasks:
+  - {name: a, command: "true"}
+  - {name: b, command: "true", depends: [a]}
+"""
+    )
+    # the harness created the controller without secrets: nothing kept, so the task fails
+    assert harness.status()["a"] == "failed"
+    assert "secret env TOKEN is not available" in (harness.ctl.by_name["a"].message or "")
+
+
+def test_secret_values_are_kept_for_a_restarted_engine(sqlite_harness: Harness) -> None:
+    from cubestudio.drivers.memory import MemoryDriver
+    from cubestudio.engine.lifecycle import create_run, load_controller
+    from cubestudio.spec.loader import load_pipeline_text
+
+    h = sqlite_harness
+    spec = load_pipeline_text(
+        "name: s\nenv: {TOKEN: {secret: true, from_env: HOME}}\n"
+        "tasks:\n  - {name: a, command: 'true'}\n  - {name: b, command: 'true', depends: [a]}\n"
+    )
+    run_id = create_run(h.db, spec=spec, params={}, now=h.now)
+    driver = MemoryDriver()
+    first = load_controller(h.db, driver, run_id, kill_grace=5, secrets={"TOKEN": "v1"})
+    first.start(h.now)
+    assert driver.launched[0].env["TOKEN"] == "v1"
+    assert driver.secrets[run_id] == {"TOKEN": "v1"}  # kept where only its owner reads
+    second = load_controller(h.db, driver, run_id, kill_grace=5)  # a restart: no values given
+    second.start(h.now)
+    driver.finish("a")
+    second.tick(h.now)
+    assert driver.launched[-1].key.task == "b" and driver.launched[-1].env["TOKEN"] == "v1"

@@ -207,7 +207,7 @@ def report(results: dict[str, Measured], extra: dict[str, float], size: int, lin
     print(row("tail -n 100 FILE", tail_n))
     print(row("cube logs RUN big --tail 100", results["cube tail big"], "< 100 MB"))
     print(row("cube logs RUN small --tail 100 (start-up)", results["cube tail small"]))
-    print(row("  difference: what the 2 GB adds (+- noise)", None, "", marginal))
+    print(row("  difference: what the big log adds (+- noise)", None, "", marginal))
     print(
         row(
             "  the same tail in process, no start-up",
@@ -226,7 +226,7 @@ def report(results: dict[str, Measured], extra: dict[str, float], size: int, lin
         f"tail in process: {extra['in-process tail'] / tail_n.wall:.2f}x tail -n "
         f"(target <= {TARGET_TAIL_RATIO:.0f}x); the whole cube process: "
         f"{results['cube tail big'].wall / tail_n.wall:.0f}x, all of it start-up (interpreter, "
-        f"imports, store): the 2 GB adds {marginal * 1000:+.0f} ms, within its noise\n"
+        f"imports, store): the big log adds {marginal * 1000:+.0f} ms, within its noise\n"
         f"grep agrees with grep -c: {results['cube grep'].lines == grep_count} ({grep_count:,})"
         f"; follow printed every line: {results['cube follow'].lines == lines}"
     )

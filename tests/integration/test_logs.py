@@ -3,7 +3,6 @@ the real engine and logs extended by the test where a large or timed log is need
 
 from __future__ import annotations
 
-import json
 import queue
 import subprocess
 import threading
@@ -70,43 +69,48 @@ def test_bad_options_are_one_line_errors(cube_sqlite: Cube, tmp_path: Path) -> N
 
 def test_since_with_and_without_a_time_index(cube_sqlite: Cube, tmp_path: Path) -> None:
     run_id = finished_run(cube_sqlite, tmp_path)
-    # Finished runs without an index: whole attempts that overlap the window, else nothing.
+    folder = cube_sqlite.attempt_dir(run_id, "train")
+    (folder / "log.index").unlink(missing_ok=True)  # as an older run, from before the index
+    # Without an index: whole attempts that overlap the window, else nothing.
     assert len(lines(cube_sqlite("logs", run_id, "--since", "1h"))) == 31
     assert lines(cube_sqlite("logs", run_id, "--since", "0s")) == []
     # With an index: the log was 8 bytes ("step 1\ns") 100 s ago and complete 5 s ago, so a
     # 1-minute window starts at the first whole line after byte 8.
-    folder = cube_sqlite.attempt_dir(run_id, "train")
     append_index(folder, time.time() - 100, 8)
     append_index(folder, time.time() - 5, (folder / "log").stat().st_size)
     recent = lines(cube_sqlite("logs", run_id, "train", "--since", "1m", "--tail", "100"))
     assert recent[0] == "step 3" and recent[-1] == "step 30 loss=0.30" and len(recent) == 28
 
 
-def test_secrets_are_masked_when_shown_and_when_followed(cube_sqlite: Cube, tmp_path: Path) -> None:
+def test_secret_env_is_masked_when_shown_and_when_followed(
+    cube_sqlite: Cube, tmp_path: Path
+) -> None:
     file = pipeline(
         tmp_path,
         f"""
 name: masked
+env:
+  TOKEN: {{secret: true, value: s3cr3t-v4lue}}
 tasks:
   - name: a
     command: |
-      touch {tmp_path}/started; echo token=s3cr3t-v4lue
-      while [ ! -e {tmp_path}/go ]; do sleep 0.05; done; echo again s3cr3t-v4lue end
+      touch {tmp_path}/started; echo token=$TOKEN
+      while [ ! -e {tmp_path}/go ]; do sleep 0.05; done; echo again $TOKEN end
 """,
     )
     engine = cube_sqlite.popen("run", str(file), "--json")
     wait_for(tmp_path / "started")
     run_id = cube_sqlite.json("runs", "--json")[0]["run_id"]
-    secrets = cube_sqlite.home / "runs" / run_id / "secrets.json"
-    secrets.write_text(json.dumps(["s3cr3t-v4lue"]))
-    secrets.chmod(0o600)
     follower = cube_sqlite.popen("logs", run_id, "a", "-f")
     (tmp_path / "go").touch()
     followed, _ = follower.communicate(timeout=30)
     engine.communicate(timeout=30)
     assert followed == "token=******\nagain ****** end\n"
     assert lines(cube_sqlite("logs", run_id, "a", "--grep", "s3cr3t")) == []
-    assert lines(cube_sqlite("logs", run_id)) == ["a | token=******", "a | again ****** end"]
+    assert lines(cube_sqlite("logs", run_id, "--tail", "5")) == [
+        "a | token=******",
+        "a | again ****** end",
+    ]
 
 
 def test_following_every_task_interleaves_lines_as_they_arrive(
@@ -185,3 +189,27 @@ def _line_queue(process: subprocess.Popen[str]) -> queue.Queue[str]:
 
     threading.Thread(target=pump, daemon=True).start()
     return received
+
+
+def test_secret_env_values_are_masked_in_every_log_line(cube_sqlite: Cube, tmp_path: Path) -> None:
+    file = tmp_path / "secret.yaml"
+    file.write_text(
+        """
+name: secret
+env:
+  TOKEN: {secret: true, from_env: MY_TOKEN}
+  PASSWORD: {secret: true, value: hunter2}
+tasks:
+  - name: leak
+    command: echo "token=$TOKEN password=$PASSWORD"; echo "$TOKEN" >&2
+"""
+    )
+    missing = cube_sqlite("run", str(file))
+    assert missing.returncode == 2
+    assert "env.TOKEN: secret from_env MY_TOKEN is not set in this environment" in missing.stderr
+    result = cube_sqlite.json("run", str(file), "--json", env={"MY_TOKEN": "tok-123"}, expect=0)
+    shown = cube_sqlite("logs", result["run_id"], "leak").stdout
+    assert shown == "token=****** password=******\n******\n"
+    assert "tok-123" not in cube_sqlite("logs", result["run_id"], "--grep", "tok").stdout
+    kept = cube_sqlite.home / "runs" / result["run_id"] / "secrets.json"
+    assert kept.stat().st_mode & 0o777 == 0o600

@@ -131,19 +131,30 @@ def logs(
     tail: Annotated[
         int | None,
         typer.Option(
-            "--tail", "-n", min=0, help="Only the last N lines of each log (then follow, -f)."
+            "--tail",
+            "-n",
+            min=0,
+            metavar="N",
+            help="Only the last N lines of each log (then follow, -f).",
         ),
     ] = None,
     grep: Annotated[
         str | None,
-        typer.Option("--grep", "-g", help="Only lines matching this Python regular expression."),
+        typer.Option(
+            "--grep",
+            "-g",
+            metavar="REGEX",
+            help="Only lines matching this Python regular expression.",
+        ),
     ] = None,
     attempt: Annotated[
         int | None, typer.Option(min=1, help="This attempt, not the latest.")
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(help="Only lines written in the last DURATION, e.g. 30s, 10m, 1h."),
+        typer.Option(
+            metavar="DURATION", help="Only lines written in the last DURATION, e.g. 30s, 10m, 1h."
+        ),
     ] = None,
 ) -> None:
     """Print a task's log (every task's, prefixed, without TASK). Secrets are masked."""

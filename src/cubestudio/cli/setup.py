@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cubestudio.artifacts import open_store
 from cubestudio.drivers.local import LocalDriver
 from cubestudio.engine.artifacts import ArtifactStore
 from cubestudio.settings import Settings, get_settings
-from cubestudio.spec.template import TemplateSpec
 from cubestudio.store.db import Database
-from cubestudio.store.templates import StoreCatalog
+
+if TYPE_CHECKING:
+    from cubestudio.spec.template import TemplateSpec
+    from cubestudio.store.templates import StoreCatalog
 
 
 def open_db(settings: Settings | None = None) -> Database:
@@ -34,6 +38,8 @@ class LazyCatalog:
         self._catalog: StoreCatalog | None = None
 
     def resolve(self, name: str, version: int | None) -> TemplateSpec:
+        from cubestudio.store.templates import StoreCatalog
+
         if self._catalog is None:
             self._catalog = StoreCatalog(open_db(self._settings).begin)
         return self._catalog.resolve(name, version)

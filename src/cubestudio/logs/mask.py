@@ -1,8 +1,8 @@
 """Masking secrets in log lines: every occurrence of every secret becomes ``******``.
 
-The engine writes a run's secret values to ``runs/<run_id>/secrets.json`` (mode 0600, a JSON
-list of strings). Masking happens on whole lines, before any filtering, so that ``--grep``
-cannot be used to probe a secret's text one character at a time.
+The engine writes a run's secret values to ``runs/<run_id>/secrets.json`` (mode 0600).
+Masking happens on whole lines, before any filtering, so that ``--grep`` cannot be used to
+probe a secret's text one character at a time.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ MASK = b"******"
 def load_secrets(run_folder: Path) -> list[str]:
     """The run's secret values; none when the run has no secrets file.
 
-    A file that exists but cannot be read is an error: showing the logs unmasked is worse
-    than not showing them.
+    The file holds a JSON list of values, or an object of NAME: value (the engine keeps the
+    names too, to give the tasks their env back after a restart): only the values matter here.
+    A file that exists but cannot be used is an error: logs shown unmasked are worse than none.
     """
     path = run_folder / SECRETS_FILE
     try:
@@ -33,9 +34,13 @@ def load_secrets(run_folder: Path) -> list[str]:
         raise CubeError(
             f"cannot read the run's secrets from {path} ({err}); logs are not shown unmasked"
         ) from None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise CubeError(f"{path} must hold a JSON list of strings; logs are not shown unmasked")
-    return value
+    values = list(value.values()) if isinstance(value, dict) else value
+    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+        raise CubeError(
+            f"{path} must hold a JSON list of strings or an object of strings; "
+            "logs are not shown unmasked"
+        )
+    return values
 
 
 class Masker:

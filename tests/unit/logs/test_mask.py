@@ -21,9 +21,11 @@ def test_load_secrets(tmp_path: Path) -> None:
     assert load_secrets(tmp_path) == []
     (tmp_path / "secrets.json").write_text(json.dumps(["s3cr3t", "tok"]))
     assert load_secrets(tmp_path) == ["s3cr3t", "tok"]
+    (tmp_path / "secrets.json").write_text(json.dumps({"TOKEN": "s3cr3t", "KEY": "k"}))
+    assert load_secrets(tmp_path) == ["s3cr3t", "k"]  # the engine's form: NAME: value
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"a": "b"}', '["ok", 3]'])
+@pytest.mark.parametrize("content", ["{not json", '"text"', '["ok", 3]', '{"A": 1}'])
 def test_an_unreadable_secrets_file_refuses_to_show_logs(tmp_path: Path, content: str) -> None:
     (tmp_path / "secrets.json").write_text(content)
     with pytest.raises(CubeError, match="logs are not shown unmasked"):

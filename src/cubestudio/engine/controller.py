@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cubestudio.engine import failpoints
-from cubestudio.engine.artifacts import ArtifactError, ArtifactStore, StoredArtifact
+from cubestudio.engine.artifacts import ArtifactError, ArtifactStore
 from cubestudio.engine.context import render_task
+from cubestudio.engine.handover import artifact_rows, keep_artifacts, place_inputs
 from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome, Recovery
 from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
 from cubestudio.engine.states import (
@@ -261,7 +262,7 @@ class RunController:
         launches, self._launches = self._launches, []
         for request in launches:
             failpoints.hit("before_launch", request.key.task)
-            problem = self._place_inputs(request.key)
+            problem = place_inputs(self.artifacts, self.launcher, self.by_name, request.key)
             if problem:
                 self.launcher.note(request.key, problem)
                 self._launch_failures.append((request.key, problem))
@@ -444,70 +445,17 @@ class RunController:
             if problem:
                 self._fail(node, now, 0, problem)
                 return
-        kept, problem = self._keep_artifacts(node, key, now)
-        if problem:
-            self._fail(node, now, 0, problem)
+        try:
+            kept = keep_artifacts(self.artifacts, self.launcher, node, key)
+        except ArtifactError as err:
+            self._fail(node, now, 0, str(err))
             return
         node.artifacts = kept
+        self._new_artifacts += artifact_rows(key, kept, now)
         node.attempt.outputs = outputs
         self._end_attempt(node, AttemptState.SUCCEEDED, now, 0, None)
         self._settle(node, TaskState.SUCCEEDED, now, None)
         node.outputs = outputs
-
-    def _keep_artifacts(
-        self, node: TaskNode, key: AttemptKey, now: datetime
-    ) -> tuple[dict[str, StoredArtifact], str]:
-        """Put the attempt's file and folder outputs in the artifact store."""
-        kept: dict[str, StoredArtifact] = {}
-        for output in node.spec.artifact_outputs:
-            if self.artifacts is None:
-                return kept, "this engine has no artifact store for file and folder outputs"
-            try:
-                stored = self.artifacts.put(
-                    run_id=self.run_id,
-                    task=node.name,
-                    attempt=key.number,
-                    name=output.name,
-                    source=self.launcher.output_path(key, output.name),
-                    kind=output.type,
-                )
-            except ArtifactError as err:
-                return kept, str(err)
-            kept[output.name] = stored
-            self._new_artifacts.append(
-                {
-                    "run_id": self.run_id,
-                    "task_name": node.name,
-                    "attempt": key.number,
-                    "name": output.name,
-                    "kind": stored.kind,
-                    "size": stored.size,
-                    "uri": stored.uri,
-                    "created_at": now,
-                }
-            )
-        return kept, ""
-
-    def _place_inputs(self, key: AttemptKey) -> str:
-        """Fetch the task's inputs from the artifact store; a message when one is missing."""
-        node = self.by_name[key.task]
-        for given in node.spec.inputs:
-            producer = self.by_name[given.task]
-            artifact = (producer.artifacts or {}).get(given.output)
-            if artifact is None or self.artifacts is None:
-                if producer.status is TaskState.SUCCEEDED:
-                    tried = f"attempt {producer.attempts} succeeded without it"
-                else:
-                    tried = f"it is {producer.status}"
-                return (
-                    f"input '{given.as_name}' was not produced: task '{given.task}' has no "
-                    f"artifact '{given.output}' ({tried})"
-                )
-            try:
-                self.artifacts.fetch(artifact, self.launcher.input_path(key, given.as_name))
-            except (ArtifactError, OSError) as err:
-                return f"input '{given.as_name}' from {given.source}: {err}"
-        return ""
 
     def _fail(self, node: TaskNode, now: datetime, code: int | None, message: str) -> None:
         assert node.attempt is not None

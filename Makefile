@@ -33,7 +33,7 @@ lint: install ## ruff lint and format check
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: install ## mypy --strict on spec, store and engine
+typecheck: install ## mypy --strict on spec, store, engine, schedule and logs
 	$(BIN)/mypy
 
 unit: install ## fast unit tests (SQLite only)
@@ -42,8 +42,10 @@ unit: install ## fast unit tests (SQLite only)
 test: install services lint typecheck ## the whole suite: lint, types, unit and integration on SQLite, PostgreSQL and MariaDB
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
-bench: install ## engine overhead against xargs -P2 (prints per-task figures)
+bench: install ## print the benchmarks' figures: engine overhead, scheduler backfill, logs
 	$(BIN)/python bench/engine_overhead.py
+	$(BIN)/python bench/scheduler_backfill.py
+	$(BIN)/python bench/logs.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

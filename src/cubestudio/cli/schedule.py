@@ -6,18 +6,19 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cubestudio.errors import FieldError, SpecError, StateError
 
 if TYPE_CHECKING:
+    from cubestudio.cli.setup import LazyCatalog
     from cubestudio.schedule.launch import RunLauncher
     from cubestudio.schedule.timetable import Timetable
+    from cubestudio.spec.model import PipelineSpec
 
 FileArg = Annotated[Path, typer.Argument(help="A pipeline file with a `schedule:` block.")]
 PipelineArg = Annotated[str, typer.Argument(help="The pipeline's name.")]
@@ -49,7 +50,7 @@ def plan(
     from cubestudio.cli.output import print_json
     from cubestudio.schedule.plan import plan_first_sight
 
-    spec = _load_scheduled(file, catalog=False)
+    spec = _load_scheduled(file, catalog=None)
     assert spec.schedule is not None
     result = plan_first_sight(spec.schedule, now=_instant("--now", now))
     if json_out:
@@ -105,16 +106,14 @@ def list_(json_out: JsonFlag = False, now: NowOption = None) -> None:
     """The registered schedules with their next tick."""
     from cubestudio.cli.output import print_json, stdout_console
     from cubestudio.cli.setup import open_db
-    from cubestudio.schedule.plan import iso_utc
     from cubestudio.schedule.registry import list_schedules
 
     items = list_schedules(open_db(), now=_instant("--now", now))
-    for item in items:
-        for key in ("start", "planned_through", "next"):
-            item[key] = iso_utc(item[key])  # type: ignore[arg-type]
     if json_out:
         print_json(items)
         return
+    if not items:
+        typer.echo("no schedules: `cube schedule apply FILE` registers one", err=True)
     console = stdout_console()
     for item in items:
         state = "paused" if item["paused"] else f"next {item['next']}"
@@ -163,6 +162,10 @@ def records(
     if json_out:
         print_json(items)
         return
+    if not items:
+        typer.echo(
+            f"no records for {pipeline}" + (f" with status {status}" if status else ""), err=True
+        )
     console = stdout_console()
     for item in items:
         run = f"  run {item['run_id']} {item['run_status']}" if item["run_id"] else ""
@@ -209,7 +212,7 @@ def scheduler(
         clock = SimulatedClock(_instant("--now", now), timedelta(seconds=step), end)
     engine = Scheduler(db, _launcher(no_launch), log=_log)
     _log(f"scheduler started on {db.display_url}")
-    turns = serve(engine, interval=interval, clock=clock)
+    turns = serve(engine, interval=interval, clock=clock, log=_log)
     _log(f"scheduler stopped after {turns} turns")
 
 
@@ -225,48 +228,43 @@ def backfill(
     from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lifecycle import current_user
-    from cubestudio.schedule.admission import Pipeline
     from cubestudio.schedule.backfill import Backfill
-    from cubestudio.schedule.plan import iso_utc, timetable_of
-    from cubestudio.spec.params import resolve_params
+    from cubestudio.schedule.plan import timetable_of
     from cubestudio.spec.validate import resolve_templates
-    from cubestudio.store import runs as runs_store
 
     catalog = LazyCatalog()
     spec = _load_scheduled(file, catalog=catalog)
     assert spec.schedule is not None
     timetable = timetable_of(spec.schedule)
-    lo = _instant("--start", start, timetable)
-    hi = _instant("--end", end, timetable)
+    lo, hi = _instant("--start", start, timetable), _instant("--end", end, timetable)
     now = datetime.now(UTC)
     if hi < lo:
         raise SpecError([FieldError("--end", "is before --start")])
     if hi > now:
         raise SpecError([FieldError("--end", "is in the future: the scheduler runs those ticks")])
-    params = resolve_params(spec, {})
-    db = open_db()
-    with db.begin() as conn:
-        pipeline_id, _ = runs_store.upsert_pipeline(
-            conn, name=spec.name, spec_json=spec.model_dump_json(), creator=current_user(), now=now
-        )
-    pipeline = Pipeline(pipeline_id, spec, resolve_templates(spec, catalog), params, current_user())
-    job = Backfill(db, _launcher(no_launch), pipeline=pipeline, timetable=timetable, lo=lo, hi=hi)
+    templates = resolve_templates(spec, catalog)
+    job = Backfill.of(
+        open_db(),
+        _launcher(no_launch),
+        spec=spec,
+        templates=templates,
+        runner=current_user(),
+        lo=lo,
+        hi=hi,
+        now=now,
+    )
     total, existing = job.record(now)
     typer.echo(f"{spec.name}: {total} ticks, {existing} already had a record", err=True)
-    while True:
-        state = job.step(datetime.now(UTC))
-        for run_id in state.launched:
-            typer.echo(f"{spec.name}: launched run {run_id}", err=True)
-        if no_launch or (state.waiting == 0 and state.active == 0) or job.stuck:
-            break
-        time.sleep(0.5)
-    items = job.records()
-    for item in items:
-        item["execution_date"] = iso_utc(item["execution_date"])  # type: ignore[arg-type]
+    final = job.drive(
+        clock=lambda: datetime.now(UTC),
+        on_launch=lambda run_id: typer.echo(f"{spec.name}: launched run {run_id}", err=True),
+    )
     if json_out:
-        print_json({"pipeline": spec.name, "ticks": total, "existing": existing, "records": items})
-    final = job.state()
-    if final.waiting and not no_launch:
+        records = job.records()
+        print_json(
+            {"pipeline": spec.name, "ticks": total, "existing": existing, "records": records}
+        )
+    if final.stuck:
         raise StateError(f"{spec.name}: {final.waiting} records still wait: {final.reason}")
 
 
@@ -278,10 +276,12 @@ def _set_paused(pipeline: str, paused: bool, now: str | None) -> None:
     typer.echo(f"schedule of {pipeline} {'paused' if paused else 'unpaused'}")
 
 
-def _load_scheduled(file: Path, *, catalog: Any) -> Any:
+def _load_scheduled(file: Path, *, catalog: LazyCatalog | None) -> PipelineSpec:
+    """The file's pipeline; with a catalog its job templates are checked (that opens the
+    store), without one nothing but the file is read."""
     from cubestudio.spec.loader import load_pipeline
 
-    spec = load_pipeline(file, catalog) if catalog else load_pipeline(file)
+    spec = load_pipeline(file, catalog)
     if spec.schedule is None:
         raise SpecError(
             [FieldError("schedule", f"{file} has no schedule: add one with at least a cron")]
@@ -317,12 +317,12 @@ def _both(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(UTC).isoformat()}  ({local:%Y-%m-%d %H:%M %Z})"
 
 
-def _launcher(no_launch: bool) -> RunLauncher:
-    from cubestudio.schedule.launch import MemoryLauncher, ProcessLauncher
+def _launcher(no_launch: bool) -> RunLauncher | None:
+    from cubestudio.schedule.launch import ProcessLauncher
     from cubestudio.settings import get_settings
 
     if no_launch:  # tests: runs are created and left pending
-        return MemoryLauncher()
+        return None
     return ProcessLauncher(get_settings().home_dir / "scheduler" / "logs")
 
 

@@ -35,8 +35,8 @@ from cubestudio.engine.states import (
     check_run_move,
     check_task_move,
 )
-from cubestudio.errors import RenderError
-from cubestudio.procinfo import own_identity
+from cubestudio.errors import RenderError, StateError
+from cubestudio.procinfo import is_alive, own_identity
 from cubestudio.spec.model import PipelineSpec, Trigger
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import runs as store
@@ -127,8 +127,7 @@ class RunController:
                 self.launcher.save_secrets(self.run_id, self._secrets)
             else:
                 self._secrets = self.launcher.load_secrets(self.run_id)
-        pid, start = own_identity()
-        self._run_changes.update(engine_pid=pid, engine_host=_hostname(), engine_start=start)
+        self._claim(now)
         if self.status is RunState.PENDING or (self.done and self._has_unfinished()):
             self._set_run(RunState.RUNNING, now)
             self._run_changes["started_at"] = self.started_at = self.started_at or now
@@ -143,6 +142,21 @@ class RunController:
             self._begin_stop(now, STOP)
         self._maybe_start_exit_task(now)
         self._turn(now, [])
+
+    def _claim(self, now: datetime) -> None:
+        """Become the run's engine, compare-and-set: two `cube resume` started at once
+        cannot both drive it (the row lock orders them; the second sees the first alive)."""
+        pid, start = own_identity()
+        host = _hostname()
+        with self.db.begin() as conn:
+            current = store.engine_of(conn, run_id=self.run_id)
+            if current is not None and current["engine_pid"] not in (None, pid):
+                same_host = current["engine_host"] == host
+                if same_host and is_alive(current["engine_pid"], current["engine_start"]):
+                    raise StateError(
+                        f"run {self.run_id} is already driven by process {current['engine_pid']}"
+                    )
+            store.set_engine(conn, run_id=self.run_id, pid=pid, host=host, start=start)
 
     def tick(self, now: datetime) -> None:
         """One turn at time ``now``."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cubestudio.engine.artifacts import ArtifactStore, StoredArtifact
@@ -49,8 +50,15 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def create_run(
-    db: Database,
+def create_run(db: Database, **fields: Any) -> str:
+    """Store a new pending run in a transaction of its own; returns its id. The fields are
+    those of ``insert_new_run``."""
+    with db.begin() as conn:
+        return insert_new_run(conn, **fields)
+
+
+def insert_new_run(
+    conn: Connection,
     *,
     spec: PipelineSpec,
     params: dict[str, Any],
@@ -62,8 +70,10 @@ def create_run(
     prefilled: Mapping[str, dict[str, Any]] | None = None,
     artifacts: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Store a new pending run with a snapshot of the pipeline and of the job templates its
-    tasks use (pinned: a template registered later does not change this run); returns its id."""
+    """Insert a new pending run, in the caller's transaction, with a snapshot of the pipeline
+    and of the job templates its tasks use (pinned: a template registered later does not
+    change this run); returns its id. The scheduler calls this inside the transaction that
+    marks its schedule record created, so the two commit together."""
     runner = runner or current_user()
     templates = dict(templates or {})
     missing = sorted(
@@ -80,7 +90,7 @@ def create_run(
     for _ in range(5):
         run_id = new_run_id(now)
         try:
-            with db.begin() as conn:
+            with conn.begin_nested():  # a savepoint: a run id collision retries
                 pipeline_id, creator = store.upsert_pipeline(
                     conn, name=spec.name, spec_json=pipeline_json, creator=runner, now=now
                 )

@@ -13,28 +13,28 @@ succeeded (manual runs have no record, so they never count). A record that waits
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
-from cubestudio.engine.lifecycle import create_run
+from cubestudio.engine.lifecycle import insert_new_run
 from cubestudio.engine.states import RUN_TERMINAL, RunState
+from cubestudio.errors import StateError
 from cubestudio.schedule.plan import iso_utc
 from cubestudio.schedule.states import RecordStatus, RunTrigger
 from cubestudio.spec.model import PipelineSpec, ScheduleSpec
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import schedules as store
-from cubestudio.store.db import Database
 
 ACTIVE_RUN_STATES = [state.value for state in RunState if state not in RUN_TERMINAL]
 # A launched run that is still pending after this was never picked up (the launching
 # process died first, or the machine did): launch it again. `cube resume` takes a run over
 # within a second or two, so this never races a launch that is merely slow.
 LAUNCH_GRACE = timedelta(seconds=60)
+MAX_LAUNCHES = 3  # a run that fails to start three times needs a person, not a fourth try
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,25 +53,30 @@ class Pipeline:
         return self.spec.schedule
 
 
-def admit(conn: Connection, *, pipeline: Pipeline, trigger: RunTrigger, now: datetime) -> list[str]:
-    """Create the runs that may start now; returns the run ids to launch after the commit."""
-    relaunch = _stale_launches(conn, pipeline_id=pipeline.id, now=now)
+def admit(
+    conn: Connection,
+    *,
+    pipeline: Pipeline,
+    trigger: RunTrigger,
+    now: datetime,
+    relaunch: bool = True,
+) -> list[str]:
+    """Create the runs that may start now; returns the run ids to launch after the commit:
+    the new ones, and (with ``relaunch``) the ones a launch never reached."""
+    again = _stale_launches(conn, pipeline_id=pipeline.id, now=now) if relaunch else []
     if trigger is RunTrigger.SCHEDULE and pipeline.schedule.expired_limit:
         _expire(conn, pipeline=pipeline, now=now)
-    active = store.records_with_runs(conn, pipeline_id=pipeline.id, run_statuses=ACTIVE_RUN_STATES)
-    slots = pipeline.schedule.max_active_runs - len(active)
-    waiting = store.oldest_records(
-        conn,
-        pipeline_id=pipeline.id,
-        trigger=trigger.value,
-        status=RecordStatus.COMED.value,
-        limit=max(slots, 0) + 1,  # one more than may start, to tell it why it waits
-    )
+    waiting = _oldest_waiting(conn, pipeline, trigger, limit=1)
+    if not waiting:  # the common turn: nothing due since the last one
+        return again
+    active = store.count_runs(conn, pipeline_id=pipeline.id, run_statuses=ACTIVE_RUN_STATES)
+    slots = pipeline.schedule.max_active_runs - active
+    if slots > 0:  # one more than may start, to tell it why it waits
+        waiting = _oldest_waiting(conn, pipeline, trigger, limit=slots + 1)
     created: list[str] = []
     for record in waiting:
         if len(created) >= slots:
-            running = [r["run_id"] for r in active] + created
-            _say_why(conn, record, _full(pipeline.schedule, running), now)
+            _say_why(conn, record, _full(conn, pipeline), now)
             break
         if pipeline.schedule.depends_on_past:
             blocker = _past_blocker(conn, pipeline_id=pipeline.id, record=record)
@@ -79,14 +84,26 @@ def admit(conn: Connection, *, pipeline: Pipeline, trigger: RunTrigger, now: dat
                 _say_why(conn, record, blocker, now)
                 break
         created.append(_create(conn, pipeline=pipeline, record=record, trigger=trigger, now=now))
-    return relaunch + created
+    return again + created
+
+
+def _oldest_waiting(
+    conn: Connection, pipeline: Pipeline, trigger: RunTrigger, *, limit: int
+) -> list[RowMapping]:
+    return store.oldest_records(
+        conn,
+        pipeline_id=pipeline.id,
+        trigger=trigger.value,
+        status=RecordStatus.COMED.value,
+        limit=limit,
+    )
 
 
 def _create(
     conn: Connection, *, pipeline: Pipeline, record: RowMapping, trigger: RunTrigger, now: datetime
 ) -> str:
-    run_id = create_run(
-        cast(Database, _InTransaction(conn)),
+    run_id = insert_new_run(
+        conn,
         spec=pipeline.spec,
         params=pipeline.params,
         now=now,
@@ -103,41 +120,35 @@ def _create(
         status=RecordStatus.CREATED.value,
         now=now,
     )
-    # Under the pipeline's lock nobody else moves its records; a miss is a bug, and raising
-    # rolls the run back with it.
-    assert attached, f"record {record['id']} left comed while locked"
+    if not attached:  # under the pipeline's lock nobody else moves its records: a bug
+        raise StateError(
+            f"record {record['id']} of pipeline {pipeline.spec.name} left comed while locked; "
+            "its run is rolled back (please report this)"
+        )
     return run_id
-
-
-class _InTransaction:
-    """``create_run`` opens its own transaction with ``db.begin()``. Handed this stand-in it
-    writes into the admission's transaction instead (a savepoint, so its retry on a run-id
-    collision still works): the run and its record's ``created`` commit together."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        with self._conn.begin_nested():
-            yield self._conn
 
 
 def _stale_launches(conn: Connection, *, pipeline_id: int, now: datetime) -> list[str]:
     pending = store.records_with_runs(
         conn, pipeline_id=pipeline_id, run_statuses=[RunState.PENDING.value]
     )
-    stale = [
-        r for r in pending if r["launched_at"] is None or r["launched_at"] < now - LAUNCH_GRACE
-    ]
-    for record in stale:
-        store.mark_launched(
-            conn,
-            record_id=record["id"],
-            now=now,
-            message=f"launched again at {iso_utc(now)}: the run was never picked up",
-        )
-    return [record["run_id"] for record in stale]
+    again: list[str] = []
+    for record in pending:
+        launched = record["launched_at"]
+        if launched is not None and launched > now - LAUNCH_GRACE:
+            continue
+        run_id = record["run_id"]
+        if record["launches"] >= MAX_LAUNCHES:
+            gave_up = (
+                f"gave up launching run {run_id} after {MAX_LAUNCHES} tries: see its log in "
+                f"$CUBE_HOME/scheduler/logs; `cube resume {run_id}` drives it by hand"
+            )
+            _say_why(conn, record, gave_up, now)
+            continue
+        message = f"launched again at {iso_utc(now)}: the run was not picked up"
+        store.mark_launched(conn, record_id=record["id"], now=now, message=message)
+        again.append(run_id)
+    return again
 
 
 def _expire(conn: Connection, *, pipeline: Pipeline, now: datetime) -> None:
@@ -159,9 +170,12 @@ def _expire(conn: Connection, *, pipeline: Pipeline, now: datetime) -> None:
         )
 
 
-def _full(schedule: ScheduleSpec, run_ids: list[str]) -> str:
-    listed = ", ".join(run_ids[:3]) + (f" and {len(run_ids) - 3} more" if len(run_ids) > 3 else "")
-    return f"waiting: max_active_runs is {schedule.max_active_runs} (active: {listed})"
+def _full(conn: Connection, pipeline: Pipeline) -> str:
+    active = store.records_with_runs(
+        conn, pipeline_id=pipeline.id, run_statuses=ACTIVE_RUN_STATES, limit=4
+    )
+    listed = ", ".join(r["run_id"] for r in active[:3]) + (" ..." if len(active) > 3 else "")
+    return f"waiting: max_active_runs is {pipeline.schedule.max_active_runs} (active: {listed})"
 
 
 def _past_blocker(conn: Connection, *, pipeline_id: int, record: RowMapping) -> str | None:

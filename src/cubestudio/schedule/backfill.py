@@ -9,14 +9,22 @@ Run it again after an interruption: it carries on with the records left waiting.
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
 from cubestudio.schedule.admission import ACTIVE_RUN_STATES, Pipeline, admit
 from cubestudio.schedule.launch import RunLauncher
+from cubestudio.schedule.plan import iso_utc, timetable_of
 from cubestudio.schedule.states import RecordStatus, RunTrigger
 from cubestudio.schedule.timetable import Timetable
+from cubestudio.spec.model import PipelineSpec
+from cubestudio.spec.params import resolve_params
+from cubestudio.spec.template import TemplateSpec
+from cubestudio.store import runs as runs_store
 from cubestudio.store import schedules as store
 from cubestudio.store.db import Database
 
@@ -33,12 +41,50 @@ class BackfillState:
     others_active: int = 0  # scheduled runs of the pipeline pending or running
     reason: str | None = None  # why the first waiting record waits, when it says
 
+    @property
+    def done(self) -> bool:
+        return self.waiting == 0 and self.active == 0
+
+    @property
+    def stuck(self) -> bool:
+        """Records wait, yet no run of the pipeline is active to free them (a failed run that
+        depends_on_past waits for): waiting longer changes nothing."""
+        return self.waiting > 0 and self.active == 0 and self.others_active == 0
+
 
 class Backfill:
+    @classmethod
+    def of(
+        cls,
+        db: Database,
+        launcher: RunLauncher | None,
+        *,
+        spec: PipelineSpec,
+        templates: Mapping[str, TemplateSpec],
+        runner: str,
+        lo: datetime,
+        hi: datetime,
+        now: datetime,
+    ) -> Backfill:
+        """A backfill of a pipeline file (recorded as the pipeline's latest definition)."""
+        assert spec.schedule is not None, "a backfill follows the pipeline's cron"
+        with db.begin() as conn:
+            pipeline_id, _creator = runs_store.upsert_pipeline(
+                conn,
+                name=spec.name,
+                spec_json=json.dumps(spec.to_data(), sort_keys=True),
+                creator=runner,
+                now=now,
+            )
+        pipeline = Pipeline(pipeline_id, spec, templates, resolve_params(spec, {}), runner)
+        return cls(
+            db, launcher, pipeline=pipeline, timetable=timetable_of(spec.schedule), lo=lo, hi=hi
+        )
+
     def __init__(
         self,
         db: Database,
-        launcher: RunLauncher,
+        launcher: RunLauncher | None,  # None: runs are created and left pending
         *,
         pipeline: Pipeline,
         timetable: Timetable,
@@ -67,9 +113,17 @@ class Backfill:
         """Admit what may start now and launch it."""
         with self.db.begin() as conn:
             store.lock_pipeline(conn, pipeline_id=self.pipeline.id, wait=True)
-            run_ids = admit(conn, pipeline=self.pipeline, trigger=RunTrigger.BACKFILL, now=now)
-        for run_id in run_ids:
-            self.launcher.launch(run_id)
+            run_ids = admit(
+                conn,
+                pipeline=self.pipeline,
+                trigger=RunTrigger.BACKFILL,
+                now=now,
+                relaunch=self.launcher is not None,
+            )
+        if self.launcher is not None:
+            self.launcher.reap()
+            for run_id in run_ids:
+                self.launcher.launch(run_id)
         state = self.state()
         state.launched = run_ids
         return state
@@ -92,32 +146,31 @@ class Backfill:
                 status=RecordStatus.COMED.value,
                 limit=1,
             )
-            active = store.records_with_runs(
+            active = store.count_runs(
                 conn, pipeline_id=self.pipeline.id, run_statuses=ACTIVE_RUN_STATES
+            )
+            active_backfills = store.count_runs(
+                conn,
+                pipeline_id=self.pipeline.id,
+                run_statuses=ACTIVE_RUN_STATES,
+                trigger=backfill,
             )
         return BackfillState(
             waiting=waiting,
-            active=sum(1 for r in active if r["trigger"] == backfill),
-            others_active=sum(1 for r in active if r["trigger"] != backfill),
+            active=active_backfills,
+            others_active=active - active_backfills,
             reason=head[0]["message"] if head else None,
         )
 
-    @property
-    def stuck(self) -> bool:
-        """Records wait, yet no run of the pipeline is active to free them (a failed run
-        that depends_on_past waits for): waiting longer changes nothing."""
-        state = self.state()
-        return state.waiting > 0 and state.active == 0 and state.others_active == 0
-
     def records(self) -> list[dict[str, object]]:
-        """The range's records, oldest first, with their runs."""
+        """The range's records, oldest first, with their runs, as plain data."""
         with self.db.begin() as conn:
             rows = store.list_records(
                 conn, pipeline_id=self.pipeline.id, lo=self.lo, hi=self.hi, oldest_first=True
             )
         return [
             {
-                "execution_date": row["execution_date"],
+                "execution_date": iso_utc(row["execution_date"]),
                 "status": row["status"],
                 "trigger": row["trigger"],
                 "run_id": row["run_id"],
@@ -125,6 +178,23 @@ class Backfill:
             }
             for row in rows
         ]
+
+    def drive(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        poll: float = 0.5,
+        on_launch: Callable[[str], None] = lambda _run_id: None,
+    ) -> BackfillState:
+        """Step until every record of the range has its run and those runs ended, or until
+        nothing can change any more (stuck). Without a launcher, one step."""
+        while True:
+            state = self.step(clock())
+            for run_id in state.launched:
+                on_launch(run_id)
+            if self.launcher is None or state.done or state.stuck:
+                return state
+            time.sleep(poll)
 
     def _row(self, tick: datetime, now: datetime) -> dict[str, object]:
         return {

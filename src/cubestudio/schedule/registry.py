@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from cubestudio.errors import FieldError, NotFoundError, SpecError, StateError
-from cubestudio.schedule.plan import start_instant, timetable_of
+from cubestudio.schedule.plan import iso_utc, start_instant, timetable_of
 from cubestudio.schedule.scheduler import parse_applied
 from cubestudio.spec.model import PipelineSpec, ScheduleSpec
 from cubestudio.spec.template import TemplateSpec
@@ -48,8 +48,12 @@ def apply_schedule(
         "pipeline": spec.to_data(),
         "templates": {ref: t.to_data() for ref, t in templates.items()},
     }
-    values: dict[str, object] = {"spec": json.dumps(snapshot, sort_keys=True), "applied_by": user}
-    values |= {"applied_at": now, "updated_at": now}
+    values: dict[str, object] = {
+        "spec": json.dumps(snapshot, sort_keys=True),
+        "applied_by": user,
+        "applied_at": now,
+        "updated_at": now,
+    }
     reset = None
     with db.begin() as conn:
         pipeline_id, _creator = runs_store.upsert_pipeline(
@@ -98,6 +102,7 @@ def set_paused(db: Database, *, name: str, paused: bool, now: datetime) -> None:
 
 
 def list_schedules(db: Database, *, now: datetime) -> list[dict[str, object]]:
+    """Every schedule as plain data (times in UTC ISO 8601), by pipeline name."""
     with db.begin() as conn:
         rows = store.list_schedules(conn)
     items: list[dict[str, object]] = []
@@ -111,9 +116,9 @@ def list_schedules(db: Database, *, now: datetime) -> list[dict[str, object]]:
                 "timezone": schedule.timezone,
                 "catchup": schedule.catchup,
                 "paused": row["paused"],
-                "start": row["start_at"],
-                "planned_through": row["planned_through"],
-                "next": applied.timetable.next_after(now, floor=row["start_at"]),
+                "start": iso_utc(row["start_at"]),
+                "planned_through": iso_utc(row["planned_through"]),
+                "next": iso_utc(applied.timetable.next_after(now, floor=row["start_at"])),
             }
         )
     return items
@@ -133,7 +138,7 @@ def _check_schedulable(spec: PipelineSpec) -> ScheduleSpec:
     if spec.schedule is None:
         raise StateError(
             f"pipeline '{spec.name}' has no schedule: add a `schedule:` block with a cron "
-            "(see examples/nightly.yaml)"
+            f"(see examples/nightly.yaml); `cube schedule pause {spec.name}` stops one"
         )
     missing = [name for name, param in spec.params.items() if param.default is None]
     if missing:

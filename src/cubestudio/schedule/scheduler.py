@@ -37,43 +37,50 @@ SKIPPED = "skipped: missed while no scheduler ran; catchup is off, so only the l
 
 @dataclass
 class TickReport:
-    recorded: Counter[str] = field(default_factory=Counter)  # new records by status
-    launched: list[str] = field(default_factory=list)  # run ids handed to the launcher
+    recorded: Counter[str] = field(default_factory=Counter)  # ticks planned, by status
+    launched: list[str] = field(default_factory=list)  # run ids launched (or left pending)
     busy: list[int] = field(default_factory=list)  # pipelines another replica held
+    failed: dict[int, str] = field(default_factory=dict)  # pipeline id -> what went wrong
     next_tick: datetime | None = None  # the soonest tick still to come, over all schedules
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """A schedule row, parsed once per apply (the row's ``applied_at`` says when it changes)."""
+    """A schedule row, parsed: the pipeline its runs are created from, and its ticks."""
 
     pipeline: Pipeline
     timetable: Timetable
-    applied_at: datetime
 
 
 class Scheduler:
     def __init__(
         self,
         db: Database,
-        launcher: RunLauncher,
+        launcher: RunLauncher | None,
         *,
         batch_size: int = 5000,
         log: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
+        # None: runs are created and left pending for something else to drive (tests, or
+        # an operator with `cube resume`); nothing is launched, nor launched again.
         self.launcher = launcher
         self.batch_size = batch_size
         self._log = log or (lambda _line: None)
-        self._applied: dict[int, Applied] = {}
+        self._applied: dict[int, tuple[tuple[str, str], Applied]] = {}
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
-        self.launcher.reap()
+        if self.launcher is not None:
+            self.launcher.reap()
         with self.db.begin() as conn:
             pipeline_ids = store.active_schedule_ids(conn)
         for pipeline_id in pipeline_ids:
-            self._serve(pipeline_id, now, report)
+            try:
+                self._serve(pipeline_id, now, report)
+            except Exception as err:  # one broken pipeline must not stop the others
+                report.failed[pipeline_id] = f"{type(err).__name__}: {err}"
+                self._log(f"pipeline {pipeline_id}: turn failed, tried again next turn: {err}")
         return report
 
     def _serve(self, pipeline_id: int, now: datetime, report: TickReport) -> None:
@@ -89,7 +96,11 @@ class Scheduler:
                 if not self._record_batch(conn, row, applied, now, report):
                     continue  # more ticks: the next batch in its own transaction
                 run_ids = admit(
-                    conn, pipeline=applied.pipeline, trigger=RunTrigger.SCHEDULE, now=now
+                    conn,
+                    pipeline=applied.pipeline,
+                    trigger=RunTrigger.SCHEDULE,
+                    now=now,
+                    relaunch=self.launcher is not None,
                 )
                 break
         upcoming = applied.timetable.next_after(now, floor=row["start_at"])
@@ -119,7 +130,10 @@ class Scheduler:
         store.insert_records(conn, rows=[_record(row, tick, status, now) for tick, status in batch])
         report.recorded.update(status.value for _tick, status in batch)
         through = now if finished else batch[-1][0]
-        if row["planned_through"] is None or through > row["planned_through"]:
+        # With no new tick, (planned_through, now] held none: leaving the cursor where it is
+        # means the same and spares a write per pipeline per turn.
+        moved = batch or row["planned_through"] is None
+        if moved and (row["planned_through"] is None or through > row["planned_through"]):
             store.update_schedule(
                 conn, pipeline_id=row["pipeline_id"], values={"planned_through": through}
             )
@@ -129,19 +143,25 @@ class Scheduler:
         return finished
 
     def _parse(self, row: RowMapping) -> Applied:
+        """Parsing a pipeline costs more than a turn: reuse it until it is applied again."""
+        key = (row["spec"], row["applied_by"])
         cached = self._applied.get(row["pipeline_id"])
-        if cached is not None and cached.applied_at == row["applied_at"]:
-            return cached
+        if cached is not None and cached[0] == key:
+            return cached[1]
         applied = parse_applied(row)
-        self._applied[row["pipeline_id"]] = applied
+        self._applied[row["pipeline_id"]] = (key, applied)
         return applied
 
     def _launch(self, name: str, run_ids: list[str], report: TickReport) -> None:
         for run_id in run_ids:
+            if self.launcher is None:
+                report.launched.append(run_id)
+                self._log(f"{name}: created run {run_id} (not launched)")
+                continue
             try:
                 self.launcher.launch(run_id)
             except OSError as err:
-                self._log(f"{name}: could not launch run {run_id} ({err}); it is tried again")
+                self._log(f"{name}: could not launch run {run_id} ({err}); tried again in a minute")
                 continue
             report.launched.append(run_id)
             self._log(f"{name}: launched run {run_id}")
@@ -162,7 +182,7 @@ def parse_applied(row: RowMapping) -> Applied:
         params=resolve_params(spec, {}),
         runner=row["applied_by"],
     )
-    return Applied(pipeline, timetable_of(spec.schedule), row["applied_at"])
+    return Applied(pipeline, timetable_of(spec.schedule))
 
 
 def _record(row: RowMapping, tick: datetime, status: RecordStatus, now: datetime) -> dict[str, Any]:

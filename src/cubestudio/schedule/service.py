@@ -5,6 +5,8 @@ so runs that finished (freeing max_active_runs) and schedules applied meanwhile 
 soon. SIGINT and SIGTERM end the loop after the turn in progress; a kill -9 at any instant
 loses nothing, because every turn commits what it decided before acting on it.
 
+A turn that fails as a whole (the database is unreachable) is tried again after ``interval``.
+
 A simulated clock (tests, demos) starts at a given instant and advances by a fixed step per
 turn without sleeping, so hundreds of ticks take seconds.
 """
@@ -19,6 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
+from sqlalchemy.exc import DBAPIError
+
+from cubestudio.errors import CubeError
 from cubestudio.schedule.scheduler import Scheduler, TickReport
 
 
@@ -47,6 +52,7 @@ def serve(
     interval: float,
     clock: SimulatedClock | None = None,
     on_turn: Callable[[datetime, TickReport], None] | None = None,
+    log: Callable[[str], None] = lambda _line: None,
 ) -> int:
     """Run turns until stopped (or the simulated clock ends); returns how many ran."""
     simulated = clock.instants() if clock else None
@@ -56,7 +62,14 @@ def serve(
             now = next(simulated, None) if simulated else utcnow()
             if now is None:
                 break
-            report = scheduler.tick(now)
+            try:
+                report = scheduler.tick(now)
+            except (CubeError, DBAPIError) as err:
+                if simulated is not None:
+                    raise
+                log(f"turn failed, tried again in {interval:g}s: {err}")  # e.g. the database
+                stopped.wait(interval)
+                continue
             turns += 1
             if on_turn is not None:
                 on_turn(now, report)

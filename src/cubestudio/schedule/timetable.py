@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from cubestudio.schedule.cron import CronExpression, parse_cron
+from cubestudio.spec.cron import CronExpression, parse_cron
 
 # More than any UTC offset a zone ever had: a wall-clock time and its instant are closer than
 # this, which bounds how far ahead of the day being expanded a tick can still appear.

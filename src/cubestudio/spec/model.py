@@ -251,7 +251,7 @@ def _parse_start(value: object) -> object:
 def _check_cron(value: str) -> str:
     # The scheduler's parser, so that what validates is exactly what the scheduler can plan
     # (it also refuses R, H and W, and crons that never fire such as "0 0 30 2 *").
-    from cubestudio.schedule.cron import parse_cron
+    from cubestudio.spec.cron import parse_cron
 
     parse_cron(value)
     return value

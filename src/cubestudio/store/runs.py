@@ -192,6 +192,17 @@ def set_engine(
     )
 
 
+def engine_of(conn: Connection, *, run_id: str) -> RowMapping | None:
+    """The process recorded as driving the run, its row locked until the transaction ends
+    (SQLite: the whole database, taken by BEGIN IMMEDIATE)."""
+    query = select(runs.c.engine_pid, runs.c.engine_host, runs.c.engine_start).where(
+        runs.c.id == run_id
+    )
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).mappings().first()
+
+
 def request_stop(conn: Connection, *, run_id: str) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(stop_requested=True))
 

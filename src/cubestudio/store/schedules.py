@@ -26,6 +26,7 @@ _RECORD_COLUMNS = (
     schedule_records.c.run_id,
     schedule_records.c.message,
     schedule_records.c.launched_at,
+    schedule_records.c.launches,
     runs.c.status.label("run_status"),
 )
 
@@ -142,14 +143,29 @@ def oldest_records(
 
 
 def records_with_runs(
-    conn: Connection, *, pipeline_id: int, run_statuses: Collection[str]
+    conn: Connection, *, pipeline_id: int, run_statuses: Collection[str], limit: int | None = None
 ) -> list[RowMapping]:
-    """Records whose run is in one of ``run_statuses`` (e.g. the active ones)."""
+    """Records whose run is in one of ``run_statuses`` (e.g. the active ones), oldest first."""
     query = _records().where(
         schedule_records.c.pipeline_id == pipeline_id,
         runs.c.status.in_(list(run_statuses)),
     )
-    return list(conn.execute(query.order_by(schedule_records.c.execution_date)).mappings())
+    query = query.order_by(schedule_records.c.execution_date).limit(limit)
+    return list(conn.execute(query).mappings())
+
+
+def count_runs(
+    conn: Connection, *, pipeline_id: int, run_statuses: Collection[str], trigger: str | None = None
+) -> int:
+    """How many of the pipeline's records have a run in one of ``run_statuses``."""
+    query = (
+        select(func.count())
+        .select_from(schedule_records.join(runs, runs.c.id == schedule_records.c.run_id))
+        .where(schedule_records.c.pipeline_id == pipeline_id, runs.c.status.in_(list(run_statuses)))
+    )
+    if trigger is not None:
+        query = query.where(schedule_records.c.trigger == trigger)
+    return int(conn.execute(query).scalar_one())
 
 
 def previous_record(
@@ -177,16 +193,24 @@ def attach_run(
     result = conn.execute(
         update(schedule_records)
         .where(schedule_records.c.id == record_id, schedule_records.c.status == expect)
-        .values(status=status, run_id=run_id, message=None, launched_at=now, updated_at=now)
+        .values(
+            status=status, run_id=run_id, message=None, launched_at=now, launches=1, updated_at=now
+        )
     )
     return result.rowcount == 1
 
 
 def mark_launched(conn: Connection, *, record_id: int, now: datetime, message: str) -> None:
+    """Its run is being launched once more."""
     conn.execute(
         update(schedule_records)
         .where(schedule_records.c.id == record_id)
-        .values(launched_at=now, message=message, updated_at=now)
+        .values(
+            launched_at=now,
+            launches=schedule_records.c.launches + 1,
+            message=message,
+            updated_at=now,
+        )
     )
 
 

@@ -178,6 +178,7 @@ schedule_records = Table(
     # When its run was handed to a launcher: intent first, so a restarted scheduler knows a
     # run that never started (still pending long after this) needs launching again.
     Column("launched_at", UTCDateTime),
+    Column("launches", Integer, nullable=False, default=0),  # tries, capped: see admission
     UniqueConstraint("pipeline_id", "execution_date", name="uq_schedule_records_tick"),
     Index("ix_schedule_records_status", "pipeline_id", "status", "execution_date"),
 )

@@ -9,8 +9,8 @@ from itertools import islice
 import pytest
 from croniter import croniter
 
-from cubestudio.schedule.cron import parse_cron
 from cubestudio.schedule.timetable import Timetable
+from cubestudio.spec.cron import parse_cron
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

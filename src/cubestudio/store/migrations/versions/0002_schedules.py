@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.Column("launched_at", UTCDateTime),
+        sa.Column("launches", sa.Integer, nullable=False),
         sa.UniqueConstraint("pipeline_id", "execution_date", name="uq_schedule_records_tick"),
     )
     op.create_index(

@@ -177,3 +177,22 @@ def test_template_refs() -> None:
     assert parse_ref("trainer@12") == ("trainer", 12)
     with pytest.raises(ValueError, match="NAME@VERSION"):
         parse_ref("Trainer@x")
+
+
+def test_the_sdk_uses_templates_too() -> None:
+    from cubestudio import Pipeline, Task
+
+    with Pipeline("sdk", params={"e": 3}) as p:
+        prep = Task("prep", command="true", outputs=[{"name": "data", "type": "folder"}])
+        fit = Task(
+            "fit", template="trainer@2", args={"epochs": "{{ params.e }}"}, inputs=["prep.data"]
+        )
+        prep >> fit
+    spec = p.build(Catalog(TRAINER))
+    assert spec.tasks[1].template == "trainer@2"
+    assert spec.tasks[1].args == {"epochs": "{{ params.e }}"}
+    assert spec.tasks[1].inputs[0].source == "prep.data"
+    with Pipeline("sdk-bad") as bad:
+        Task("fit", template="trainer", args={"epochs": "x"})
+    with pytest.raises(SpecError, match=r"tasks\[0\].args.epochs: 'x' is not an int"):
+        bad.build(Catalog(TRAINER))

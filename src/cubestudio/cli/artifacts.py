@@ -45,7 +45,7 @@ def _rows(run_id: str, task: str | None) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _list(run_id: str, task: str | None, json_out: bool) -> None:
-    from cubestudio.cli.output import print_json, stdout_console
+    from cubestudio.cli.output import print_json, print_table
 
     run_id, rows = _rows(run_id, task)
     items = [
@@ -65,15 +65,8 @@ def _list(run_id: str, task: str | None, json_out: bool) -> None:
     if not items:
         typer.echo(f"run {run_id} has no artifacts", err=True)
         return
-    from rich.table import Table
-
-    table = Table(show_edge=False, box=None, pad_edge=False)
-    for column in ("task", "attempt", "name", "kind", "size"):
-        table.add_column(column)
-    for item in items:
-        size = _human(item["size"])
-        table.add_row(item["task"], str(item["attempt"]), item["name"], item["kind"], size)
-    stdout_console().print(table)
+    rows = [[i["task"], str(i["attempt"]), i["name"], i["kind"], _human(i["size"])] for i in items]
+    print_table(["task", "attempt", "name", "kind", "size"], rows)
 
 
 def _get(run_id: str, task: str, name: str, output: Path) -> None:

@@ -81,3 +81,13 @@ def print_runs(rows: list[dict[str, Any]]) -> None:
             row["created_at"][:19].replace("T", " "),
         )
     console.print(table)
+
+
+def print_table(columns: list[str], rows: list[list[str]]) -> None:
+    """A plain table on stdout, the way every listing command prints."""
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    stdout_console().print(table)

@@ -56,7 +56,7 @@ def register(
 @app.command("list")
 def list_(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The latest version of every template."""
-    from cubestudio.cli.output import print_json, stdout_console
+    from cubestudio.cli.output import print_json, print_table
     from cubestudio.store.templates import list_templates
 
     with _registry().begin() as conn:
@@ -74,14 +74,8 @@ def list_(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     if json_out:
         print_json(items)
         return
-    from rich.table import Table
-
-    table = Table(show_edge=False, box=None, pad_edge=False)
-    for column in ("template", "version", "category", "description"):
-        table.add_column(column)
-    for item in items:
-        table.add_row(item["name"], str(item["version"]), item["category"], item["description"])
-    stdout_console().print(table)
+    rows = [[i["name"], str(i["version"]), i["category"], i["description"]] for i in items]
+    print_table(["template", "version", "category", "description"], rows)
 
 
 @app.command()

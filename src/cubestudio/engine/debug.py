@@ -19,6 +19,7 @@ from cubestudio.errors import FieldError, NotFoundError, SpecError
 from cubestudio.spec.model import PipelineSpec, TaskSpec
 from cubestudio.spec.render import referenced_names, suggest
 from cubestudio.spec.template import TemplateSpec
+from cubestudio.spec.validate import ancestors
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -40,12 +41,12 @@ def create_debug_run(
     source = _last_success(db, spec.name) if needed else None
     prefilled: dict[str, dict[str, Any]] = {}
     artifacts: list[dict[str, Any]] = []
-    ancestors = _ancestors(spec, target)
+    upstream = ancestors(spec, target)
     source_tasks, source_artifacts = _source_results(db, source)
     for other in spec.all_tasks():
         if other is target:
             continue
-        if other.name in ancestors and other.name in source_tasks:
+        if other.name in upstream and other.name in source_tasks:
             prefilled[other.name] = {
                 "status": TaskState.SUCCEEDED.value,
                 "outputs": source_tasks[other.name],
@@ -100,18 +101,6 @@ def _upstream_needed(task: TaskSpec) -> set[str]:
     for text in texts:
         needed.update(c[1] for c in referenced_names(text)[1] if len(c) > 1 and c[0] == "tasks")
     return needed
-
-
-def _ancestors(spec: PipelineSpec, task: TaskSpec) -> set[str]:
-    depends = {t.name: t.depends for t in spec.tasks}
-    seen: set[str] = set()
-    todo = list(task.depends)
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(depends.get(name, ()))
-    return seen
 
 
 def _last_success(db: Database, pipeline: str) -> str | None:

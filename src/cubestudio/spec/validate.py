@@ -8,6 +8,7 @@ DAG (a 10,000-task pipeline validates in well under a second).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 
 from cubestudio.errors import FieldError, RenderError
 from cubestudio.spec.model import PipelineSpec, TaskSpec
@@ -21,8 +22,9 @@ def check_pipeline(spec: PipelineSpec, catalog: TemplateCatalog | None = None) -
     errors += _check_depends(spec)
     if not errors:
         errors += _check_cycles(spec)
-    errors += _check_templates(spec)
-    errors += _check_inputs(spec)
+    tasks = {task.name: task for task in spec.tasks}
+    errors += _check_templates(spec, tasks)
+    errors += _check_inputs(spec, tasks)
     if catalog is not None:
         errors += _check_job_templates(spec, catalog)
     return errors
@@ -56,19 +58,18 @@ def _check_job_templates(spec: PipelineSpec, catalog: TemplateCatalog) -> list[F
     return errors
 
 
-def _check_inputs(spec: PipelineSpec) -> list[FieldError]:
+def _check_inputs(spec: PipelineSpec, tasks: Mapping[str, TaskSpec]) -> list[FieldError]:
     errors: list[FieldError] = []
-    by_name = {t.name: t for t in spec.tasks}
     index = _index(spec)
     for task in spec.all_tasks():
         for k, given in enumerate(task.inputs):
             path = f"{task_path(spec, task, index)}.inputs[{k}]"
-            producer = by_name.get(given.task)
+            producer = tasks.get(given.task)
             if producer is None:
-                hint = suggest(given.task, list(by_name))
+                hint = suggest(given.task, list(tasks))
                 errors.append(FieldError(path, f"unknown task '{given.task}'{hint}"))
                 continue
-            if task is not spec.on_exit and given.task not in _ancestors(spec, task):
+            if task is not spec.on_exit and not is_upstream(tasks, given.task, task):
                 errors.append(
                     FieldError(
                         path,
@@ -200,28 +201,32 @@ def _find_cycle(spec: PipelineSpec, stuck: set[str]) -> list[str]:
     return cycle
 
 
-def _check_templates(spec: PipelineSpec) -> list[FieldError]:
+def _check_templates(spec: PipelineSpec, tasks: Mapping[str, TaskSpec]) -> list[FieldError]:
     errors: list[FieldError] = []
     for key, value in spec.env.items():
-        errors += _check_text(spec, None, f"env.{key}", value)
+        errors += _check_text(spec, None, f"env.{key}", value, tasks)
     index = _index(spec)
     for task in spec.all_tasks():
         path = task_path(spec, task, index)
         if isinstance(task.command, str):
-            errors += _check_text(spec, task, f"{path}.command", task.command)
+            errors += _check_text(spec, task, f"{path}.command", task.command, tasks)
         elif task.command is not None:
             for k, text in enumerate(task.command):
-                errors += _check_text(spec, task, f"{path}.command[{k}]", text)
+                errors += _check_text(spec, task, f"{path}.command[{k}]", text, tasks)
         for key, value in task.args.items():
             if isinstance(value, str):
-                errors += _check_text(spec, task, f"{path}.args.{key}", value)
+                errors += _check_text(spec, task, f"{path}.args.{key}", value, tasks)
         for key, value in task.env.items():
-            errors += _check_text(spec, task, f"{path}.env.{key}", value)
+            errors += _check_text(spec, task, f"{path}.env.{key}", value, tasks)
     return list(dict.fromkeys(errors))  # nested attribute chains repeat a finding
 
 
 def _check_text(
-    spec: PipelineSpec, task: TaskSpec | None, path: str, text: str
+    spec: PipelineSpec,
+    task: TaskSpec | None,
+    path: str,
+    text: str,
+    tasks: Mapping[str, TaskSpec],
 ) -> list[FieldError]:
     if not is_template(text):
         return []
@@ -245,17 +250,21 @@ def _check_text(
             hint = suggest(chain[1], list(spec.params)) or " (declare it under params)"
             errors.append(FieldError(path, f"unknown parameter 'params.{chain[1]}'{hint}"))
         elif chain[0] == "tasks":
-            errors += _check_output_reference(spec, task, path, chain)
+            errors += _check_output_reference(spec, task, path, chain, tasks)
     return errors
 
 
 def _check_output_reference(
-    spec: PipelineSpec, task: TaskSpec | None, path: str, chain: tuple[str, ...]
+    spec: PipelineSpec,
+    task: TaskSpec | None,
+    path: str,
+    chain: tuple[str, ...],
+    tasks: Mapping[str, TaskSpec],
 ) -> list[FieldError]:
     if len(chain) < 2:
         return []
     ref = ".".join(chain[:4])
-    producer = next((t for t in spec.all_tasks() if t.name == chain[1]), None)
+    producer = _task_named(spec, chain[1], tasks)
     if producer is None:
         hint = suggest(chain[1], [t.name for t in spec.tasks])
         return [FieldError(path, f"'{ref}' refers to unknown task '{chain[1]}'{hint}")]
@@ -267,7 +276,7 @@ def _check_output_reference(
         return [
             FieldError(path, f"'{ref}': the on_exit task runs last; no task can use its outputs")
         ]
-    if task is not spec.on_exit and chain[1] not in _ancestors(spec, task):
+    if task is not spec.on_exit and not is_upstream(tasks, chain[1], task):
         return [
             FieldError(
                 path,
@@ -298,7 +307,29 @@ def _check_output_reference(
     return []
 
 
-def _ancestors(spec: PipelineSpec, task: TaskSpec) -> set[str]:
+def is_upstream(tasks: Mapping[str, TaskSpec], name: str, task: TaskSpec) -> bool:
+    """Is task ``name`` upstream of ``task``? A walk up that stops when it finds it, over a
+    dependency map built once per check, so checking every reference stays near linear."""
+    seen: set[str] = set()
+    todo = list(task.depends)
+    while todo:
+        current = todo.pop()
+        if current == name:
+            return True
+        if current not in seen and current in tasks:
+            seen.add(current)
+            todo.extend(tasks[current].depends)
+    return False
+
+
+def _task_named(spec: PipelineSpec, name: str, tasks: Mapping[str, TaskSpec]) -> TaskSpec | None:
+    if spec.on_exit is not None and spec.on_exit.name == name:
+        return spec.on_exit
+    return tasks.get(name)
+
+
+def ancestors(spec: PipelineSpec, task: TaskSpec) -> set[str]:
+    """Every task upstream of ``task``, directly or not."""
     depends = {t.name: t.depends for t in spec.tasks}
     seen: set[str] = set()
     todo = list(task.depends)

@@ -269,7 +269,12 @@ def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
     run = lifecycle.get_run(db, run_id)
     driver = open_driver()
     controller = lifecycle.load_controller(
-        db, driver, run["id"], kill_grace=get_settings().kill_grace, artifacts=open_artifacts()
+        db,
+        driver,
+        run["id"],
+        kill_grace=get_settings().kill_grace,
+        artifacts=open_artifacts(),
+        environ=os.environ,
     )
     lifecycle.check_can_restart(controller, run, "retry" if from_task is None else "rerun")
     if from_task is None:
@@ -309,6 +314,7 @@ def drive_run(
             kill_grace=settings.kill_grace,
             artifacts=open_artifacts(settings),
             secrets=secrets,
+            environ=os.environ,
         )
     with Progress(enabled=None if not quiet else False) as progress:
         drive(controller, driver, on_turn=progress.update)

@@ -123,10 +123,12 @@ class RunController:
     def start(self, now: datetime) -> None:
         """Take the run over (fresh, or after its engine died) and make the first moves."""
         if self.spec.secrets:
-            if self._secrets is not None:
+            # Values kept when the run began win over what this engine was given, so that
+            # every attempt of a run sees the same secrets.
+            kept = self.launcher.load_secrets(self.run_id)
+            self._secrets = {**(self._secrets or {}), **kept}
+            if self._secrets != kept:
                 self.launcher.save_secrets(self.run_id, self._secrets)
-            else:
-                self._secrets = self.launcher.load_secrets(self.run_id)
         self._claim(now)
         if self.status is RunState.PENDING or (self.done and self._has_unfinished()):
             self._set_run(RunState.RUNNING, now)

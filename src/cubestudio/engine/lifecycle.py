@@ -160,7 +160,11 @@ def load_controller(
     kill_grace: float,
     artifacts: ArtifactStore | None = None,
     secrets: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> RunController:
+    """The run's controller. Secrets: the values given, else those this process can find
+    (inline ones, from_env ones set in ``environ``), merged with those kept when the run
+    began (a scheduled run is created by the scheduler and driven by `cube resume`)."""
     with db.begin() as conn:
         run = dict(store.get_run(conn, run_id=run_id))
         task_rows = store.load_task_runs(conn, run_id=run["id"])
@@ -168,6 +172,8 @@ def load_controller(
         artifact_rows = store.load_artifacts(conn, run_id=run["id"])
         pipeline_id = run["pipeline_id"]
     spec, templates = parse_snapshot(run["spec"])
+    if secrets is None and environ is not None:
+        secrets = available_secrets(spec, environ)
     latest: dict[str, dict[str, Any]] = {}
     for row in attempt_rows:
         latest[row["task_name"]] = dict(row)  # ordered by number: the last one wins
@@ -341,16 +347,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def resolve_secrets(spec: PipelineSpec, environ: Mapping[str, str]) -> dict[str, str]:
-    """The values of the pipeline's secret env vars, read when the run is created."""
+def available_secrets(spec: PipelineSpec, environ: Mapping[str, str]) -> dict[str, str]:
+    """The secret values this process can provide (no error for those it cannot)."""
     values: dict[str, str] = {}
-    missing: list[FieldError] = []
     for name, secret in spec.secrets.items():
         if secret.value is not None:
             values[name] = secret.value
         elif secret.from_env is not None and secret.from_env in environ:
             values[name] = environ[secret.from_env]
-        else:
+    return values
+
+
+def resolve_secrets(spec: PipelineSpec, environ: Mapping[str, str]) -> dict[str, str]:
+    """The values of the pipeline's secret env vars, read when the run is created."""
+    values = available_secrets(spec, environ)
+    missing: list[FieldError] = []
+    for name, secret in spec.secrets.items():
+        if name not in values:
             missing.append(
                 FieldError(
                     f"env.{name}",

@@ -348,3 +348,24 @@ def test_secret_values_are_kept_for_a_restarted_engine(sqlite_harness: Harness) 
     driver.finish("a")
     second.tick(h.now)
     assert driver.launched[-1].key.task == "b" and driver.launched[-1].env["TOKEN"] == "v1"
+
+
+def test_an_engine_taking_a_run_over_finds_secrets_in_its_environment(
+    sqlite_harness: Harness,
+) -> None:
+    """A scheduled run is created by the scheduler and driven by `cube resume`: the secrets
+    come from the environment of the process that drives it."""
+    from cubestudio.drivers.memory import MemoryDriver
+    from cubestudio.engine.lifecycle import create_run, load_controller
+    from cubestudio.spec.loader import load_pipeline_text
+
+    h = sqlite_harness
+    spec = load_pipeline_text(
+        "name: s\nenv: {T: {secret: true, from_env: MY_T}, P: {secret: true, value: pw}}\n"
+        "tasks:\n  - {name: a, command: 'true'}\n"
+    )
+    run_id = create_run(h.db, spec=spec, params={}, now=h.now, trigger="schedule")
+    driver = MemoryDriver()
+    ctl = load_controller(h.db, driver, run_id, kill_grace=5, environ={"MY_T": "from-env"})
+    ctl.start(h.now)
+    assert {k: driver.launched[0].env[k] for k in ("T", "P")} == {"T": "from-env", "P": "pw"}

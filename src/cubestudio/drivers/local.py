@@ -62,7 +62,6 @@ class LocalDriver:
         self._selector = selectors.DefaultSelector()
         self._watched: dict[AttemptKey, _Watched] = {}
         self._ready: list[Outcome] = []
-        self._known_dirs: set[Path] = set()
         self._log_sizes: dict[AttemptKey, int] = {}
         self._next_sample = 0.0
 
@@ -89,21 +88,18 @@ class LocalDriver:
         )
         self._watch(request.key, pid, is_child=True)
 
-    def _make_dirs(self, folder: Path) -> None:
+    @staticmethod
+    def _make_dirs(folder: Path) -> None:
         """The attempt's folders, with as few mkdir calls as possible: on this hot path
-        each costs about as much as the rest of the engine's bookkeeping."""
-        if folder.parent not in self._known_dirs:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            self._known_dirs.add(folder.parent)
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            pass
-        for sub in ("work", "outputs"):
+        each costs about as much as the rest of the engine's bookkeeping. The run's folder
+        exists after its first task, so the common case is four mkdirs."""
+        for path in (folder.parent, folder, folder / "work", folder / "outputs"):
             try:
-                os.mkdir(folder / sub)
+                os.mkdir(path)
             except FileExistsError:
                 pass
+            except FileNotFoundError:  # the run's first task: its folder too
+                path.mkdir(parents=True, exist_ok=True)
 
     def _watch(self, key: AttemptKey, pid: int, *, is_child: bool) -> None:
         try:

@@ -12,8 +12,6 @@ without sleeping.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import signal
 from collections import deque
 from datetime import datetime, timedelta
@@ -21,10 +19,12 @@ from typing import Any
 
 from cubestudio.engine import failpoints
 from cubestudio.engine.artifacts import ArtifactError, ArtifactStore
+from cubestudio.engine.batch import TurnBatch
 from cubestudio.engine.context import render_task
 from cubestudio.engine.handover import artifact_rows, keep_artifacts, place_inputs
 from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome, Recovery
 from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
+from cubestudio.engine.rules import verdict
 from cubestudio.engine.states import (
     TASK_BAD,
     TASK_OK,
@@ -35,9 +35,10 @@ from cubestudio.engine.states import (
     check_run_move,
     check_task_move,
 )
+from cubestudio.engine.timers import Timers
 from cubestudio.errors import RenderError, StateError
 from cubestudio.procinfo import is_alive, own_identity
-from cubestudio.spec.model import PipelineSpec, Trigger
+from cubestudio.spec.model import PipelineSpec
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
@@ -100,19 +101,13 @@ class RunController:
         for node in nodes:
             self.counts[node.status] += 1
         self._ready: deque[TaskNode] = deque()
-        self._timers: list[tuple[datetime, int, str, TaskNode | None, int]] = []
-        self._seq = itertools.count()
+        self._timers = Timers()
         self._stopping: str | None = None
         self._lost: set[AttemptKey] = set()
-        # What the current turn changed, committed together at its end.
-        self._dirty: dict[str, TaskNode] = {}
-        self._new_attempts: list[tuple[str, AttemptNode]] = []
-        self._changed_attempts: dict[tuple[str, int], AttemptNode] = {}
-        self._run_changes: dict[str, Any] = {}
+        self._batch = TurnBatch(self.run_id)  # what the current turn changed
         self._launches: list[LaunchRequest] = []
         self._signals: list[tuple[AttemptKey, int]] = []
         self._after_commit: list[tuple[str, str]] = []
-        self._new_artifacts: list[dict[str, Any]] = []
         self._launch_failures: list[tuple[AttemptKey, str]] = []
 
     # -- public -----------------------------------------------------------------------------
@@ -132,12 +127,12 @@ class RunController:
         self._claim(now)
         if self.status is RunState.PENDING or (self.done and self._has_unfinished()):
             self._set_run(RunState.RUNNING, now)
-            self._run_changes["started_at"] = self.started_at = self.started_at or now
+            self._batch.run["started_at"] = self.started_at = self.started_at or now
             if self.spec.timeout is not None:
                 self.deadline = now + timedelta(seconds=self.spec.timeout)
-                self._run_changes["deadline"] = self.deadline
+                self._batch.run["deadline"] = self.deadline
         if self.deadline is not None:
-            self._push(self.deadline, "run_deadline", None, 0)
+            self._timers.set(self.deadline, "run_deadline", None, 0)
         for node in self.nodes:
             self._restore(node, now)
         if self.stop_requested:
@@ -173,7 +168,7 @@ class RunController:
         """Stop the run: pending tasks will not start; running ones get SIGTERM, then SIGKILL."""
         if not self.stop_requested:
             self.stop_requested = True
-            self._run_changes["stop_requested"] = True
+            self._batch.run["stop_requested"] = True
         self._begin_stop(now, STOP)
 
     def reset(self, names: list[str], now: datetime) -> None:
@@ -199,7 +194,7 @@ class RunController:
         count_upstream(self.nodes)
         self.stop_requested = False
         self.message = self.finished_at = None
-        self._run_changes.update(stop_requested=False, message=None, finished_at=None)
+        self._batch.run.update(stop_requested=False, message=None, finished_at=None)
 
     def check_stop_request(self, now: datetime) -> None:
         with self.db.begin() as conn:
@@ -216,22 +211,21 @@ class RunController:
             not self.done
             and self.counts[TaskState.RUNNING] == 0
             and not self._ready
-            and not self._pending_timers()
+            and self._timers.next_at(run_active=self._run_active) is None
         )
 
-    def _pending_timers(self) -> bool:
-        while self._timers and not self._timer_valid(self._timers[0]):
-            heapq.heappop(self._timers)
-        return bool(self._timers)
+    @property
+    def _run_active(self) -> bool:
+        """Whether the run's own deadline still matters."""
+        return not self.done and self._stopping is None
 
     def seconds_until_timer(self, now: datetime) -> float | None:
         if self._launch_failures:
             return 0.0
         if self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
             return 0.0
-        if not self._pending_timers():
-            return None
-        return max(0.0, (self._timers[0][0] - now).total_seconds())
+        when = self._timers.next_at(run_active=self._run_active)
+        return None if when is None else max(0.0, (when - now).total_seconds())
 
     # -- one turn ---------------------------------------------------------------------------
     def _turn(self, now: datetime, outcomes: list[Outcome]) -> None:
@@ -240,35 +234,8 @@ class RunController:
         self._fire_timers(now)
         self._launch_ready(now)
         self._maybe_finish_run(now)
-        self._commit()
+        self._batch.commit(self.db)
         self._act()
-
-    def _commit(self) -> None:
-        if not (
-            self._dirty
-            or self._new_attempts
-            or self._changed_attempts
-            or self._run_changes
-            or self._new_artifacts
-        ):
-            return
-        with self.db.turn() as conn:
-            store.save_changes(
-                conn,
-                run_id=self.run_id,
-                run=self._run_changes,
-                tasks=[node.row() for node in self._dirty.values()],
-                new_attempts=[a.row(self.run_id, task) for task, a in self._new_attempts],
-                attempts_changed=[
-                    a.row(self.run_id, task) for (task, _), a in self._changed_attempts.items()
-                ],
-                new_artifacts=self._new_artifacts,
-            )
-        self._new_artifacts = []
-        self._dirty.clear()
-        self._new_attempts.clear()
-        self._changed_attempts.clear()
-        self._run_changes = {}
 
     def _act(self) -> None:
         """Side effects, strictly after the commit that announced them."""
@@ -300,12 +267,12 @@ class RunController:
             setattr(node, name, value)
         if target in TASK_TERMINAL:
             node.finished_at = now
-        self._dirty[node.name] = node
+        self._batch.tasks[node.name] = node
 
     def _set_run(self, target: RunState, now: datetime) -> None:
         check_run_move(self.run_id, self.status, target)
         self.status = target
-        self._run_changes["status"] = target.value
+        self._batch.run["status"] = target.value
 
     def _settle(
         self, node: TaskNode, target: TaskState, now: datetime, message: str | None
@@ -333,30 +300,15 @@ class RunController:
 
     def _evaluate(self, node: TaskNode, now: datetime, cause: TaskNode | None) -> bool:
         """Apply the trigger rule of a pending task; True when it settled (became terminal)."""
-        rule = node.spec.trigger
-        if self._stopping and not node.is_exit:
-            if node.waiting == 0 or node.n_bad:
-                self._move(node, TaskState.STOPPED, now, message="the run was stopped")
-                return True
+        bad = cause.name if cause is not None and cause.status in TASK_BAD else None
+        target, message = verdict(node, stopping=self._stopping is not None, cause=bad)
+        if target is None:
             return False
-        if rule is Trigger.ALL_SUCCESS and node.n_bad:
-            bad = cause.name if cause and cause.status in TASK_BAD else "an upstream task"
-            message = f"upstream task '{bad}' did not succeed"
-            self._move(node, TaskState.UPSTREAM_FAILED, now, message=message)
-            return True
-        if rule is Trigger.ONE_FAILED and not node.n_bad and node.waiting == 0:
-            message = "no upstream task failed (trigger: one_failed)"
-            self._move(node, TaskState.SKIPPED, now, message=message)
-            return True
-        ready = node.waiting == 0 if rule is not Trigger.ONE_FAILED else node.n_bad > 0
-        if not ready:
+        self._move(node, target, now, message=message)
+        if target is TaskState.QUEUED:
+            self._ready.append(node)
             return False
-        if node.spec.skip:
-            self._move(node, TaskState.SKIPPED, now, message="skip: true")
-            return True
-        self._move(node, TaskState.QUEUED, now)
-        self._ready.append(node)
-        return False
+        return True
 
     def _maybe_start_exit_task(self, now: datetime) -> None:
         node = self.exit_node
@@ -379,7 +331,7 @@ class RunController:
         key = AttemptKey(self.run_id, node.name, number)
         attempt = AttemptNode(number=number, status=AttemptState.RUNNING, started_at=now)
         node.attempt = attempt
-        self._new_attempts.append((node.name, attempt))
+        self._batch.new_attempts.append((node.name, attempt))
         try:
             request = self._request(node, number)
         except RenderError as err:
@@ -391,7 +343,7 @@ class RunController:
             return
         if node.spec.timeout is not None:
             attempt.deadline = now + timedelta(seconds=node.spec.timeout)
-            self._push(attempt.deadline, "timeout", node, number)
+            self._timers.set(attempt.deadline, "timeout", node, number)
         self._move(
             node,
             TaskState.RUNNING,
@@ -467,7 +419,7 @@ class RunController:
             self._fail(node, now, 0, str(err))
             return
         node.artifacts = kept
-        self._new_artifacts += artifact_rows(key, kept, now)
+        self._batch.artifacts += artifact_rows(key, kept, now)
         node.attempt.outputs = outputs
         self._end_attempt(node, AttemptState.SUCCEEDED, now, 0, None)
         self._settle(node, TaskState.SUCCEEDED, now, None)
@@ -488,7 +440,7 @@ class RunController:
             else:
                 when = now + timedelta(seconds=delay)
                 self._move(node, TaskState.PENDING, now, message=message, next_try_at=when)
-                self._push(when, "retry", node, number)
+                self._timers.set(when, "retry", node, number)
             self._after_commit.append(("retry_pending", node.name))
             return
         self.launcher.note(key, f"attempt {number} failed: {message}")
@@ -508,35 +460,12 @@ class RunController:
         attempt.exit_code = code
         attempt.finished_at = now
         attempt.message = message
-        self._changed_attempts[(node.name, attempt.number)] = attempt
+        self._batch.attempt_changed(node.name, attempt)
 
     # -- timers -----------------------------------------------------------------------------
-    def _push(self, when: datetime, kind: str, node: TaskNode | None, token: int) -> None:
-        heapq.heappush(self._timers, (when, next(self._seq), kind, node, token))
-
-    def _timer_valid(self, timer: tuple[datetime, int, str, TaskNode | None, int]) -> bool:
-        when, _, kind, node, token = timer
-        if kind == "run_deadline":
-            return not self.done and self._stopping is None
-        assert node is not None
-        attempt = node.attempt
-        if kind == "retry":
-            return node.status is TaskState.PENDING and node.next_try_at == when
-        running = (
-            attempt is not None
-            and attempt.number == token
-            and attempt.status is AttemptState.RUNNING
-        )
-        if kind == "timeout":
-            return running and attempt is not None and attempt.kill_reason is None
-        return running and attempt is not None and attempt.kill_at == when  # "kill"
-
     def _fire_timers(self, now: datetime) -> None:
-        while self._timers and self._timers[0][0] <= now:
-            timer = heapq.heappop(self._timers)
-            if not self._timer_valid(timer):
-                continue
-            _, _, kind, node, _ = timer
+        for timer in self._timers.due(now, run_active=self._run_active):
+            kind, node = timer.kind, timer.node
             if kind == "run_deadline":
                 self._begin_stop(now, RUN_TIMEOUT)
             elif kind == "retry" and node is not None:
@@ -559,10 +488,10 @@ class RunController:
             return
         first = attempt.kill_reason is None
         attempt.kill_reason = reason
-        self._changed_attempts[(node.name, attempt.number)] = attempt
+        self._batch.attempt_changed(node.name, attempt)
         if first:
             attempt.kill_at = now + timedelta(seconds=self.kill_grace)
-            self._push(attempt.kill_at, "kill", node, attempt.number)
+            self._timers.set(attempt.kill_at, "kill", node, attempt.number)
             key = AttemptKey(self.run_id, node.name, attempt.number)
             self._signals.append((key, signal.SIGTERM))
             self.launcher.note(key, f"sending SIGTERM to the task ({reason})")
@@ -574,7 +503,7 @@ class RunController:
             self._stopping = reason
             if reason == RUN_TIMEOUT:
                 self.message = f"the run timed out after {_seconds(self.spec.timeout)}"
-                self._run_changes["message"] = self.message
+                self._batch.run["message"] = self.message
             for node in self.nodes:  # once per run: a stop may touch every task
                 if node.is_exit:
                     continue
@@ -607,10 +536,10 @@ class RunController:
         if target is RunState.FAILED and self.message is None:
             bad = [n.name for n in self.nodes if n.status is TaskState.FAILED]
             self.message = "failed: " + ", ".join(bad[:10]) if bad else "upstream failures"
-            self._run_changes["message"] = self.message
+            self._batch.run["message"] = self.message
         self._set_run(target, now)
         self.finished_at = now
-        self._run_changes.update(finished_at=now, engine_pid=None)
+        self._batch.run.update(finished_at=now, engine_pid=None)
 
     # -- restoring after a restart ----------------------------------------------------------
     def _has_unfinished(self) -> bool:
@@ -622,7 +551,7 @@ class RunController:
         if status is TaskState.QUEUED:
             self._ready.append(node)
         elif status is TaskState.PENDING and node.next_try_at is not None:
-            self._push(node.next_try_at, "retry", node, node.attempts)
+            self._timers.set(node.next_try_at, "retry", node, node.attempts)
         elif status is TaskState.PENDING and not node.is_exit:
             if self._evaluate(node, now, cause=None):
                 self._propagate(node, now)
@@ -642,10 +571,10 @@ class RunController:
         elif found is Recovery.LOST:
             self._lost.add(key)
         if attempt.deadline is not None and attempt.kill_reason is None:
-            self._push(attempt.deadline, "timeout", node, attempt.number)
+            self._timers.set(attempt.deadline, "timeout", node, attempt.number)
         if attempt.kill_reason is not None and attempt.kill_at is not None:
             self._signals.append((key, signal.SIGTERM))  # the intent may not have been acted on
-            self._push(attempt.kill_at, "kill", node, attempt.number)
+            self._timers.set(attempt.kill_at, "kill", node, attempt.number)
 
 
 def _seconds(value: float | None) -> str:

@@ -1,0 +1,45 @@
+"""What one engine turn changed, written in one transaction at the turn's end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cubestudio.engine.nodes import AttemptNode, TaskNode
+from cubestudio.store import runs as store
+from cubestudio.store.db import Database
+
+
+@dataclass
+class TurnBatch:
+    run_id: str
+    tasks: dict[str, TaskNode] = field(default_factory=dict)
+    new_attempts: list[tuple[str, AttemptNode]] = field(default_factory=list)
+    attempts: dict[tuple[str, int], AttemptNode] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+
+    def attempt_changed(self, task: str, attempt: AttemptNode) -> None:
+        self.attempts[(task, attempt.number)] = attempt
+
+    def commit(self, db: Database) -> None:
+        """One transaction (nothing when the turn changed nothing), then start afresh."""
+        if not (self.tasks or self.new_attempts or self.attempts or self.run or self.artifacts):
+            return
+        with db.turn() as conn:
+            store.save_changes(
+                conn,
+                run_id=self.run_id,
+                run=self.run,
+                tasks=[node.row() for node in self.tasks.values()],
+                new_attempts=[a.row(self.run_id, task) for task, a in self.new_attempts],
+                attempts_changed=[
+                    a.row(self.run_id, task) for (task, _), a in self.attempts.items()
+                ],
+                new_artifacts=self.artifacts,
+            )
+        self.tasks = {}
+        self.new_attempts = []
+        self.attempts = {}
+        self.run = {}
+        self.artifacts = []

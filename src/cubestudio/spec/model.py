@@ -319,6 +319,17 @@ class PipelineSpec(_Model):
         secrets = {k: v for k, v in env.items() if isinstance(v, dict)}
         if not secrets:
             return data
+        for key, value in secrets.items():  # report these under the user's own path
+            unknown = sorted(set(value) - {"secret", "value", "from_env"})
+            if unknown or value.get("secret") is not True:
+                raise ValueError(
+                    f"env.{key}: a mapping in env is a secret: write "
+                    "{secret: true, from_env: VAR} or {secret: true, value: ...}"
+                )
+            if ("value" in value) == ("from_env" in value):
+                raise ValueError(
+                    f"env.{key}: a secret has either a value or from_env (the variable to read)"
+                )
         given = data.get("secrets")
         given = given if isinstance(given, dict) else {}
         return {

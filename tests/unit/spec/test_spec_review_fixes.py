@@ -66,3 +66,29 @@ def test_rendered_output_is_capped_while_it_is_produced() -> None:
     with pytest.raises(RenderError, match="exceeds 1000000 characters"):
         render("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}", {})
     assert render("{% for i in range(3) %}{{ i }}{% endfor %}", {}) == "012"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"secret": True}, "env.TOKEN: a secret has either a value or from_env"),
+        ({"secret": True, "value": "x", "from_env": "Y"}, "env.TOKEN: a secret has either"),
+        ({"value": "x"}, "env.TOKEN: a mapping in env is a secret: write {secret: true"),
+        ({"secret": True, "vaule": "x"}, "env.TOKEN: a mapping in env is a secret"),
+    ],
+)
+def test_bad_secrets_in_env_name_the_env_key(value: dict[str, object], message: str) -> None:
+    data = {"name": "p", "env": {"TOKEN": value}, "tasks": [{"name": "a", "command": "x"}]}
+    (error,) = _errors(data)
+    assert error.startswith(message)
+
+
+def test_secrets_round_trip_through_the_run_snapshot() -> None:
+    data = {
+        "name": "p",
+        "env": {"A": "1", "T": {"secret": True, "from_env": "T"}},
+        "tasks": [{"name": "a", "command": "x"}],
+    }
+    spec = pipeline_from_data(data)
+    assert spec.env == {"A": "1"} and spec.secrets["T"].from_env == "T"
+    assert pipeline_from_data(spec.to_data()) == spec

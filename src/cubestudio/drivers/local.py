@@ -196,8 +196,9 @@ class LocalDriver:
     def _adopt_or_settle(self, key: AttemptKey) -> Recovery:
         folder = attempt_dir(self.runs_dir, key)
         pid_line = self._await_pid_file(folder)
-        if self._exit_code(key) is not None:
-            self._ready.append(Outcome(key, self._exit_code(key)))
+        code = self._exit_code(key)
+        if code is not None:
+            self._ready.append(Outcome(key, code))
             return Recovery.FINISHED
         if pid_line is not None:
             pid_text, started = pid_line.split()

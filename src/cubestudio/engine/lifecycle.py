@@ -81,7 +81,6 @@ def insert_new_run(
     )
     if missing:
         raise StateError(f"templates not resolved for the run: {', '.join(missing)}")
-    pipeline_json = json.dumps(spec.to_data(), sort_keys=True)
     snapshot = json.dumps(
         {"pipeline": spec.to_data(), "templates": {k: t.to_data() for k, t in templates.items()}},
         sort_keys=True,
@@ -91,8 +90,8 @@ def insert_new_run(
         run_id = new_run_id(now)
         try:
             with conn.begin_nested():  # a savepoint: a run id collision retries
-                pipeline_id, creator = store.upsert_pipeline(
-                    conn, name=spec.name, spec_json=pipeline_json, creator=runner, now=now
+                pipeline_id, creator = store.record_pipeline(
+                    conn, spec=spec, creator=runner, now=now
                 )
                 store.insert_run(
                     conn,

@@ -9,7 +9,6 @@ Run it again after an interruption: it carries on with the records left waiting.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,12 +68,8 @@ class Backfill:
         """A backfill of a pipeline file (recorded as the pipeline's latest definition)."""
         assert spec.schedule is not None, "a backfill follows the pipeline's cron"
         with db.begin() as conn:
-            pipeline_id, _creator = runs_store.upsert_pipeline(
-                conn,
-                name=spec.name,
-                spec_json=json.dumps(spec.to_data(), sort_keys=True),
-                creator=runner,
-                now=now,
+            pipeline_id, _creator = runs_store.record_pipeline(
+                conn, spec=spec, creator=runner, now=now
             )
         pipeline = Pipeline(pipeline_id, spec, templates, resolve_params(spec, {}), runner)
         return cls(

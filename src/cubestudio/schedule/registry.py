@@ -56,13 +56,7 @@ def apply_schedule(
     }
     reset = None
     with db.begin() as conn:
-        pipeline_id, _creator = runs_store.upsert_pipeline(
-            conn,
-            name=spec.name,
-            spec_json=json.dumps(spec.to_data(), sort_keys=True),
-            creator=user,
-            now=now,
-        )
+        pipeline_id, _creator = runs_store.record_pipeline(conn, spec=spec, creator=user, now=now)
         store.lock_pipeline(conn, pipeline_id=pipeline_id, wait=True)
         current = store.get_schedule(conn, pipeline_id=pipeline_id)
         if current is None:

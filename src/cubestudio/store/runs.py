@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 
 from cubestudio.errors import NotFoundError
+from cubestudio.spec.model import PipelineSpec
 from cubestudio.store.tables import artifacts, attempts, pipelines, runs, task_runs
 
 TASK_FIELDS = (
@@ -61,6 +62,14 @@ def upsert_pipeline(
         update(pipelines).where(pipelines.c.id == row.id).values(spec=spec_json, updated_at=now)
     )
     return int(row.id), str(row.creator)
+
+
+def record_pipeline(
+    conn: Connection, *, spec: PipelineSpec, creator: str, now: datetime
+) -> tuple[int, str]:
+    """Record a pipeline's latest definition from its spec; returns (id, first creator)."""
+    spec_json = json.dumps(spec.to_data(), sort_keys=True)
+    return upsert_pipeline(conn, name=spec.name, spec_json=spec_json, creator=creator, now=now)
 
 
 def insert_run(conn: Connection, *, run: dict[str, Any], tasks: Sequence[dict[str, Any]]) -> None:
@@ -119,11 +128,6 @@ def load_attempts(
     if task_name is not None:
         query = query.where(attempts.c.task_name == task_name)
     return list(conn.execute(query.order_by(attempts.c.task_name, attempts.c.number)).mappings())
-
-
-def count_attempts(conn: Connection, *, run_id: str) -> int:
-    query = select(func.count()).select_from(attempts).where(attempts.c.run_id == run_id)
-    return int(conn.execute(query).scalar_one())
 
 
 # Built once: SQLAlchemy then reuses their compiled form on every engine turn.
@@ -210,10 +214,6 @@ def request_stop(conn: Connection, *, run_id: str) -> None:
 def stop_requested(conn: Connection, *, run_id: str) -> bool:
     value = conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar()
     return bool(value)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def loads(text: str | None) -> Any:

@@ -121,8 +121,16 @@ class StoreCatalog:
     def __init__(self, begin: Callable[[], AbstractContextManager[Connection]]) -> None:
         self._begin = begin
         self._ready = False
+        # `cube run` resolves each template twice (to validate its args, then to pin it):
+        # once from the store is enough.
+        self._found: dict[tuple[str, int | None], TemplateSpec] = {}
 
     def resolve(self, name: str, version: int | None) -> TemplateSpec:
+        if (name, version) not in self._found:
+            self._found[(name, version)] = self._lookup(name, version)
+        return self._found[(name, version)]
+
+    def _lookup(self, name: str, version: int | None) -> TemplateSpec:
         with self._begin() as conn:
             if not self._ready:
                 ensure_builtins(conn, now=datetime.now(UTC))

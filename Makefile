@@ -8,18 +8,30 @@ CUBE_HOME ?= $(HOME)/.cube
 export CUBE_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help install services run test lint typecheck unit integration bench clean
+.PHONY: help install lock services run test lint typecheck unit integration bench clean
 
+# A `$$` in a target's text is make's escape for `$`: help prints it as the shell reads it.
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{gsub(/\$$\$$/, "$$", $$2); printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package of the dev install, so a fresh clone installs what CI
+# tested, whatever was released since; `make lock` resolves afresh and rewrites it.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the package with the dev extra
+install: $(STAMP) ## create .venv and install the package with the dev extra, pinned by constraints.txt
+
+lock: ## refresh constraints.txt: resolve the dev install afresh in a scratch venv, pin what it got
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Pinned versions for the dev and test install (make install, CI). Refresh on purpose: make lock"; \
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -iE '^(setuptools|wheel)=='; } > constraints.txt
+	rm -rf .lock-venv
 
 services: ## start PostgreSQL and MariaDB if they are down (the test suite uses both)
 	@bash scripts/ensure-services.sh

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Seconds between SIGTERM and SIGKILL when a task is stopped or times out.
     kill_grace: float = 10.0
+    # Seconds one task's templates may take to render (CUBE_RENDER_TIMEOUT) before the
+    # renderer process is killed and the task fails; see spec/renderer.py.
+    render_timeout: float = 2.0
+    # Seconds a run's lease lasts unless its engine renews it (CUBE_ENGINE_LEASE): how long
+    # a dead engine's runs wait before another engine takes them over.
+    engine_lease: float = 15.0
     # Where artifacts are kept: empty for $CUBE_HOME/artifacts, or s3://bucket/prefix.
     artifact_store: str | None = None
     s3_endpoint_url: str | None = None

@@ -101,7 +101,10 @@ def test_two_schedulers_racing_over_500_ticks_never_double_a_record_or_a_run(
 
 def test_sigterm_ends_the_loop_after_the_turn_in_progress(cube_sqlite: Cube) -> None:
     scheduler = cube_sqlite.popen("scheduler", "--interval", "0.2")
-    time.sleep(1.5)
+    assert scheduler.stderr is not None
+    first = scheduler.stderr.readline()  # its handlers are set right after it says so
+    assert "scheduler started" in first, first
+    time.sleep(1.0)
     scheduler.send_signal(signal.SIGTERM)
     _stdout, stderr = scheduler.communicate(timeout=20)
     assert scheduler.returncode == 0, stderr

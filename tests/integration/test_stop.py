@@ -60,7 +60,8 @@ def test_stop_adopts_a_run_whose_engine_died(cube: Cube, tmp_path: Path, backend
     engine.communicate(timeout=10)
     run_id = cube.json("runs", "--json")[0]["run_id"]
     stopped = cube("stop", run_id)
-    assert stopped.returncode == 1, stopped.stderr  # the run did not succeed
+    # The same outcome as with a live engine (the run stopped), so the same exit code.
+    assert stopped.returncode == 0, stopped.stderr
     result = cube.json("show", run_id, "--json")
     assert result["status"] == "stopped"
     assert result["tasks"]["a"]["status"] == "stopped"

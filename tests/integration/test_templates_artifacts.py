@@ -108,8 +108,9 @@ def test_artifacts_can_be_fetched(cube_sql: Cube, tmp_path: Path) -> None:
     got = cube_sql("artifacts", "get", run_id, "split", "shards", "-o", str(tmp_path / "s"))
     assert got.returncode == 0, got.stderr
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["1.txt", "2.txt", "3.txt"]
-    again = cube_sql("artifacts", "get", run_id, "split", "shards", "-o", str(tmp_path / "s"))
-    assert again.returncode == 2 and "exists: give a path that does not" in again.stderr
+    inside = cube_sql("artifacts", "get", run_id, "split", "shards", "-o", str(tmp_path / "s"))
+    assert inside.returncode == 0  # an existing folder: put inside it, as cp does
+    assert (tmp_path / "s" / "shards" / "3.txt").is_file()
     missing = cube_sql("artifacts", "get", run_id, "split", "shard", "-o", str(tmp_path / "t"))
     assert missing.returncode == 2
     assert "has no artifact 'shard' (shards)" in missing.stderr

@@ -1,5 +1,5 @@
 """`cube artifacts RUN [TASK]` lists what tasks produced; `cube artifacts get RUN TASK NAME -o
-PATH` fetches one."""
+PATH` fetches a copy of one, checked against the digest recorded when it was stored."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from cubestudio.errors import FieldError, NotFoundError, SpecError
 def artifacts(
     words: Annotated[list[str], typer.Argument(help="RUN [TASK], or: get RUN TASK NAME.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="With get: where to put it.")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="With get: a new path, or an existing folder to put it in."
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
@@ -55,6 +58,7 @@ def _list(run_id: str, task: str | None, json_out: bool) -> None:
             "name": r["name"],
             "kind": r["kind"],
             "size": r["size"],
+            "sha256": r["sha256"],
             "uri": r["uri"],
         }
         for r in rows
@@ -65,8 +69,8 @@ def _list(run_id: str, task: str | None, json_out: bool) -> None:
     if not items:
         typer.echo(f"run {run_id} has no artifacts", err=True)
         return
-    rows = [[i["task"], str(i["attempt"]), i["name"], i["kind"], _human(i["size"])] for i in items]
-    print_table(["task", "attempt", "name", "kind", "size"], rows)
+    table = [[i["task"], str(i["attempt"]), i["name"], i["kind"], _human(i["size"])] for i in items]
+    print_table(["task", "attempt", "name", "kind", "size"], table)
 
 
 def _get(run_id: str, task: str, name: str, output: Path) -> None:
@@ -79,12 +83,21 @@ def _get(run_id: str, task: str, name: str, output: Path) -> None:
         have = ", ".join(sorted({r["name"] for r in rows})) or "none"
         raise NotFoundError(f"task '{task}' of run {run_id} has no artifact '{name}' ({have})")
     row = found[-1]  # the latest attempt's
-    if output.exists():
-        raise SpecError([FieldError("-o", f"{output} exists: give a path that does not")])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    stored = StoredArtifact(row["uri"], row["kind"], row["size"])
-    open_artifacts().fetch(stored, output, copy=True)
-    typer.echo(f"{task}.{name} ({row['kind']}, {_human(row['size'])}) -> {output}", err=True)
+    dest = _destination(output, name)
+    stored = StoredArtifact(row["uri"], row["kind"], row["size"], row["sha256"])
+    open_artifacts().fetch(stored, dest, label=f"{task}.{name}")
+    typer.echo(f"{task}.{name} ({row['kind']}, {_human(row['size'])}) -> {dest}", err=True)
+
+
+def _destination(output: Path, name: str) -> Path:
+    """Where `-o` puts the artifact, as cp does: inside an existing folder under its own
+    name, else at the path itself, whose folder must exist. Never over anything."""
+    dest = output / name if output.is_dir() else output
+    if not dest.parent.is_dir():
+        raise SpecError([FieldError("-o", f"no such folder: {dest.parent} (create it first)")])
+    if dest.exists() or dest.is_symlink():
+        raise SpecError([FieldError("-o", f"{dest} exists: give a path that does not")])
+    return dest
 
 
 def _human(size: int) -> str:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cubestudio.drivers.local import LocalDriver
+from cubestudio.engine.launcher import LaunchRequest
 from cubestudio.errors import FieldError, SpecError
+from cubestudio.logs.mask import Masker
 
 
 def debug(
@@ -27,12 +31,15 @@ def debug(
         bool, typer.Option("--json", help="Print the run summary as JSON.")
     ] = False,
 ) -> None:
-    """Run one task of a pipeline on its own, with its rendered command and live log."""
+    """Run one task of a pipeline on its own, with its rendered command and live log.
+
+    The rendered command (secrets masked) goes to stderr, then the live log to stdout."""
     from cubestudio.cli.main import drive_run
-    from cubestudio.cli.setup import LazyCatalog, open_db
+    from cubestudio.cli.setup import LazyCatalog, open_db, runs_folder
     from cubestudio.engine.debug import create_debug_run
     from cubestudio.engine.lifecycle import resolve_secrets
     from cubestudio.engine.loop import utcnow
+    from cubestudio.settings import get_settings
     from cubestudio.spec.loader import load_pipeline
     from cubestudio.spec.params import parse_assignments, resolve_params
     from cubestudio.spec.validate import resolve_templates
@@ -41,6 +48,7 @@ def debug(
     spec = load_pipeline(file, catalog)
     params = resolve_params(spec, parse_assignments(param or []))
     inputs = {name: Path(path) for name, path in _assignments(input_ or []).items()}
+    secrets = resolve_secrets(spec, os.environ)  # a missing one is reported before any run
     db = open_db()
     run_id = create_debug_run(
         db,
@@ -51,6 +59,11 @@ def debug(
         inputs=inputs,
         now=utcnow(),
     )
+    driver = _ShowingDriver(runs_folder(get_settings()), secrets.values())
+    if secrets:
+        # Kept before the follower starts: it masks with the secrets it finds when it opens
+        # the log, and the engine would keep them only once it has started.
+        driver.save_secrets(run_id, secrets)
     typer.echo(f"debug run {run_id}: task {task}", err=True)
     follower = threading.Thread(target=_stream_log, args=(run_id, task), daemon=True)
     follower.start()
@@ -59,9 +72,25 @@ def debug(
         run_id,
         json_out=json_out,
         quiet=not json_out,
+        driver=driver,
         after=follower.join,
-        secrets=resolve_secrets(spec, os.environ),
+        secrets=secrets,
     )
+
+
+class _ShowingDriver(LocalDriver):
+    """The local driver, printing each command to stderr, secrets masked, as it launches it:
+    the command as rendered for this run, which the pipeline file does not show."""
+
+    def __init__(self, runs_dir: Path, secrets: Iterable[str]) -> None:
+        super().__init__(runs_dir)
+        self._masker = Masker(secrets)
+
+    def launch(self, request: LaunchRequest) -> None:
+        lines = self._masker.mask_text(request.command).splitlines() or [""]
+        shown = [f"$ {lines[0]}", *(f"> {line}" for line in lines[1:])]
+        typer.echo("\n".join(shown), err=True)
+        super().launch(request)
 
 
 def _stream_log(run_id: str, task: str) -> None:

@@ -7,9 +7,13 @@ import os
 import sys
 from pathlib import Path
 
+import typer
+
+from cubestudio.engine.states import TASK_TERMINAL
 from cubestudio.errors import CubeError
 from cubestudio.logs.grep import LineFilter
 from cubestudio.logs.view import LogRequest, open_logs
+from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
 
@@ -36,6 +40,8 @@ def show_logs(
         since=now - _duration(since) if since is not None else None,
     )
     stream = open_logs(db, runs_dir, request)
+    if task is not None and task not in stream.shown:
+        _never_ran(db, stream.run_id, task, follow=follow)
     out = sys.stdout.buffer
     try:
         for chunk in stream.chunks():
@@ -47,6 +53,24 @@ def show_logs(
         # `cube logs ... | head`: the reader has all it wanted. Point stdout at /dev/null so
         # that the interpreter's own flush at exit does not fail a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _never_ran(db: Database, run_id: str, task: str, *, follow: bool) -> None:
+    """A task with no attempt has no log: say why on stderr and exit 1, as there is nothing
+    to show (2 is for a mistake in the command, and there is none). Following a task that
+    has yet to start waits for its first attempt instead."""
+    with db.begin() as conn:
+        row = next(r for r in store.load_task_runs(conn, run_id=run_id) if r["name"] == task)
+    status = row["status"]
+    if follow and status not in TASK_TERMINAL:
+        return
+    why = f": {row['message']}" if row["message"] else ""
+    if status in TASK_TERMINAL:
+        text = f"task {task} never ran (it is {status}{why}), so it has no log"
+    else:
+        text = f"task {task} has not started yet (it is {status}{why}); -f waits for its log"
+    sys.stderr.write(text + "\n")
+    raise typer.Exit(1)
 
 
 def _line_filter(pattern: str | None) -> LineFilter | None:

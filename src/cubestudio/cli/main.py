@@ -16,7 +16,7 @@ from cubestudio.errors import CubeError, SpecError, StateError
 from cubestudio.settings import get_settings
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Cube Studio: compose, run, debug and schedule ML pipelines.",
@@ -26,6 +26,26 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON object on stdout when the run ends.")
 ]
 RunArg = Annotated[str, typer.Argument(help="A run id (or a unique prefix of one).")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"cube {version('cube-studio')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The options given before a command (the app's help is the Typer's, above)."""
 
 
 @app.command()
@@ -42,8 +62,9 @@ def init() -> None:
 def validate(
     file: Annotated[Path, typer.Argument(help="A pipeline file (.yaml, .json, .py).")],
 ) -> None:
-    """Check a pipeline file: prints `ok`, or one line per problem and exits 2. Tasks that
-    use job templates have their args checked against the registry."""
+    """Check a pipeline file: prints `ok`, or one line per problem and exits 2.
+
+    Tasks that use job templates have their args checked against the registry."""
     from cubestudio.cli.setup import LazyCatalog
     from cubestudio.spec.loader import load_pipeline
 
@@ -66,6 +87,7 @@ def run(
 ) -> None:
     """Run a pipeline on this machine, with live progress on a terminal."""
     from cubestudio.cli.setup import LazyCatalog, open_db
+    from cubestudio.engine.lease import Identity
     from cubestudio.engine.lifecycle import create_run, resolve_secrets
     from cubestudio.engine.loop import utcnow
     from cubestudio.spec.loader import load_pipeline
@@ -78,49 +100,65 @@ def run(
     templates = resolve_templates(spec, catalog)
     secrets = resolve_secrets(spec, os.environ)
     db = open_db()
-    run_id = create_run(db, spec=spec, params=params, now=utcnow(), templates=templates)
+    run_id = create_run(
+        db,
+        spec=spec,
+        params=params,
+        now=utcnow(),
+        templates=templates,
+        holder=Identity.for_cli(),
+        lease_seconds=get_settings().engine_lease,
+    )
     drive_run(db, run_id, json_out=json_out, secrets=secrets)
 
 
+def _register_engine_commands() -> None:
+    from cubestudio.cli.engine import engine_app, submit, wait
+
+    app.add_typer(engine_app, name="engine")
+    app.command()(submit)
+    app.command()(wait)
+
+
+_register_engine_commands()
+
+
+def _register_runs() -> None:
+    """`cube runs` (the history, as before) is a group since `cube runs delete` came."""
+    from cubestudio.cli.runs import runs_app
+
+    app.add_typer(runs_app, name="runs")
+
+
+_register_runs()
+
+
 @app.command()
-def runs(
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="How many runs to list.")] = 50,
-    pipeline: Annotated[str | None, typer.Option(help="Only this pipeline's runs.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Debug runs too.")] = False,
+def show(
+    run_id: RunArg,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object: the run's keys of `cube run --json`, then pipeline, "
+            "trigger, execution_date, params, times and message, and each task's message "
+            "and value outputs.",
+        ),
+    ] = False,
 ) -> None:
-    """Run history, newest first (debug runs only with --all)."""
-    from cubestudio.cli.output import print_json, print_runs
-    from cubestudio.cli.setup import open_db
-    from cubestudio.store import runs as store
+    """A run: its facts, tasks, value outputs and, when it failed, why.
 
-    db = open_db()
-    with db.begin() as conn:
-        rows = store.list_runs(conn, limit=limit, pipeline=pipeline, include_debug=all_)
-    items = [
-        {
-            "run_id": row["id"],
-            "pipeline": row["pipeline_name"],
-            "status": row["status"],
-            "trigger": row["trigger"],
-            "created_at": row["created_at"].isoformat(),
-        }
-        for row in rows
-    ]
-    print_json(items) if json_out else print_runs(items)
-
-
-@app.command()
-def show(run_id: RunArg, json_out: JsonOption = False) -> None:
-    """A run's status and its tasks."""
-    from cubestudio.cli.output import print_json, print_run_summary
+    The facts are its pipeline, trigger, execution date, params and duration; each task that
+    did not succeed has its reason, and each failed task the last lines of its log."""
+    from cubestudio.cli.details import print_details, run_details
+    from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import open_db
     from cubestudio.engine.lifecycle import get_run, summary
 
     db = open_db()
-    run = get_run(db, run_id)
-    result = summary(db, run["id"])
-    print_json(result) if json_out else print_run_summary(result, run["pipeline_name"])
+    runs_dir = get_settings().runs_dir
+    details = run_details(db, runs_dir, summary(db, get_run(db, run_id)["id"]))
+    print_json(details) if json_out else print_details(db, runs_dir, details)
 
 
 @app.command()
@@ -157,7 +195,10 @@ def logs(
         ),
     ] = None,
 ) -> None:
-    """Print a task's log (every task's, prefixed, without TASK). Secrets are masked."""
+    """Print a task's log (every task's, prefixed, without TASK). Secrets are masked.
+
+    A task that never ran (upstream_failed, skipped, or not started yet) has no log: that is
+    said on stderr, with exit code 1."""
     from cubestudio.cli.logs import show_logs
     from cubestudio.cli.setup import open_db
 
@@ -180,7 +221,10 @@ def stop(
     run_id: RunArg,
     wait: Annotated[bool, typer.Option(help="Wait until the run has stopped.")] = True,
 ) -> None:
-    """Stop a run: its tasks get SIGTERM, then SIGKILL after the grace period."""
+    """Stop a run: its tasks get SIGTERM, then SIGKILL after the grace period.
+
+    Exits 0 once the stop is requested (and, waiting, done), whether the run's engine was
+    alive or had died (then this command drives the stop itself)."""
     from cubestudio.cli.setup import open_db
     from cubestudio.engine.lifecycle import engine_alive, get_run
     from cubestudio.engine.states import RUN_TERMINAL
@@ -193,11 +237,20 @@ def stop(
         return
     with db.begin() as conn:
         store.request_stop(conn, run_id=run["id"])
-    if not engine_alive(run):
-        # Nobody drives the run: adopt it here and drive the stop to its end.
-        drive_run(db, run["id"], json_out=False, quiet=True)
+    if not engine_alive(run) and not _held_elsewhere(run):
+        # Nobody drives the run: adopt it here and drive the stop to its end. The outcome is
+        # the one a live engine gives (the run stopped), so is the exit code: 0, not the
+        # run's own code that drive_run exits with.
+        try:
+            drive_run(db, run["id"], json_out=False, quiet=True)
+        except typer.Exit:
+            pass
         return
-    os.kill(run["engine_pid"], signal.SIGUSR1)
+    if engine_alive(run):
+        os.kill(run["engine_pid"], signal.SIGUSR1)  # `cube run` or `cube engine` here
+    from cubestudio.cli.engine import wake_engines
+
+    wake_engines(db)  # an engine on another host hears it through the database
     typer.echo(f"stop requested for run {run['id']}", err=True)
     deadline = time.monotonic() + get_settings().kill_grace + 30
     while wait and time.monotonic() < deadline:
@@ -206,6 +259,21 @@ def stop(
             typer.echo(f"run {run['id']} {status}", err=True)
             return
         time.sleep(0.2)
+    if wait:
+        typer.echo(
+            f"run {run['id']} has not stopped yet; `cube show {run['id']}` tells when it has",
+            err=True,
+        )
+
+
+def _held_elsewhere(run: dict[str, Any]) -> bool:
+    """A live lease held from another host: that engine acts on the stop request."""
+    import socket
+    from datetime import UTC, datetime
+
+    expires = run.get("lease_expires_at")
+    other_host = run.get("engine_host") not in (None, socket.gethostname())
+    return bool(run.get("lease_owner")) and other_host and expires > datetime.now(UTC)
 
 
 @app.command()
@@ -219,10 +287,19 @@ def retry(run_id: RunArg, json_out: JsonOption = False) -> None:
 @app.command()
 def rerun(
     run_id: RunArg,
-    from_task: Annotated[str, typer.Option("--from", help="Re-run this task and its descendants.")],
+    from_task: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            metavar="TASK",
+            help="The task to run again; every task downstream of it runs again too.",
+        ),
+    ],
     json_out: JsonOption = False,
 ) -> None:
-    """Run TASK and everything downstream of it again, in the same run."""
+    """Run a task (--from TASK) and everything downstream of it again, in the same run.
+
+    New attempts are added to the run; the other tasks keep their results and outputs."""
     _restart(run_id, from_task, json_out)
 
 
@@ -275,6 +352,7 @@ def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
         kill_grace=get_settings().kill_grace,
         artifacts=open_artifacts(),
         environ=os.environ,
+        lease_seconds=get_settings().engine_lease,
     )
     lifecycle.check_can_restart(controller, run, "retry" if from_task is None else "rerun")
     if from_task is None:
@@ -298,9 +376,11 @@ def drive_run(
 ) -> None:
     """Drive a run to its end in this process, then print its summary and exit with the
     contract's code."""
-    from cubestudio.cli.output import print_json, print_run_summary
+    from cubestudio.cli.failures import print_outcome
+    from cubestudio.cli.output import print_json
     from cubestudio.cli.progress import Progress
     from cubestudio.cli.setup import open_artifacts, open_driver
+    from cubestudio.engine.lease import LeaseLost
     from cubestudio.engine.lifecycle import load_controller, summary
     from cubestudio.engine.loop import drive
 
@@ -315,16 +395,25 @@ def drive_run(
             artifacts=open_artifacts(settings),
             secrets=secrets,
             environ=os.environ,
+            lease_seconds=settings.engine_lease,
         )
-    with Progress(enabled=None if not quiet else False) as progress:
-        drive(controller, driver, on_turn=progress.update)
+    try:
+        with Progress(enabled=None if not quiet else False) as progress:
+            drive(controller, driver, on_turn=progress.update)
+    except LeaseLost as lost:
+        # This process was paused past its lease and an engine took the run over: it acts
+        # on it no more, and follows it to its end like `cube wait`.
+        from cubestudio.cli.engine import follow_to_end
+
+        typer.echo(f"note: {lost}", err=True)
+        follow_to_end(db, controller.run_id, json_out=json_out)
     if after is not None:
         after()
     result = summary(db, controller.run_id)
     if json_out:
         print_json(result)
     elif not quiet:
-        print_run_summary(result, controller.spec.name)
+        print_outcome(db, settings.runs_dir, result, controller.spec.name)
     else:
         typer.echo(f"run {result['run_id']} {result['status']}", err=True)
     raise typer.Exit(0 if result["status"] == "succeeded" else 1)
@@ -341,6 +430,9 @@ _register_schedule_commands()
 
 def main() -> None:
     """Entry point: every CubeError becomes one line on stderr and a non-zero exit."""
+    # Logs, value outputs and the database can hold secrets: all cube and its tasks write is
+    # private to the user (files 0600, folders 0700), whatever the shell's umask.
+    os.umask(0o077)
     try:
         app()
     except SpecError as err:

@@ -17,12 +17,22 @@ from cubestudio.errors import FieldError, SpecError, StateError
 if TYPE_CHECKING:
     from cubestudio.cli.setup import LazyCatalog
     from cubestudio.schedule.launch import RunLauncher
+    from cubestudio.schedule.plan import NewRuns
     from cubestudio.schedule.timetable import Timetable
     from cubestudio.spec.model import PipelineSpec
 
 FileArg = Annotated[Path, typer.Argument(help="A pipeline file with a `schedule:` block.")]
 PipelineArg = Annotated[str, typer.Argument(help="The pipeline's name.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+YesFlag = Annotated[
+    bool, typer.Option("--yes", "-y", help="Create the runs without asking (for scripts).")
+]
+DryRunFlag = Annotated[
+    bool, typer.Option("--dry-run", help="List the runs it would create; store nothing.")
+]
+# More runs than this are asked about on a terminal, and refused without one unless --yes:
+# a catch-up of a year of nightly runs, or a minutely backfill, should never be a surprise.
+CONFIRM_ABOVE = 20
 # Injected time for tests and demos (naive means UTC); hidden from --help.
 NowOption = Annotated[str | None, typer.Option("--now", hidden=True)]
 
@@ -45,8 +55,9 @@ def plan(
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """What a pipeline seen for the first time at --now would run: the due ticks (oldest
-    first) and the next one. Pure: nothing is stored."""
+    """What a pipeline seen for the first time at --now would run; nothing is stored.
+
+    Prints the due ticks (oldest first) and the next one."""
     from cubestudio.cli.output import print_json
     from cubestudio.schedule.plan import plan_first_sight
 
@@ -64,24 +75,36 @@ def plan(
 
 
 @schedule_app.command()
-def apply(file: FileArg, json_out: JsonFlag = False, now: NowOption = None) -> None:
+def apply(
+    file: FileArg,
+    yes: YesFlag = False,
+    dry_run: DryRunFlag = False,
+    json_out: JsonFlag = False,
+    now: NowOption = None,
+) -> None:
     """Register or update a pipeline's schedule; `cube scheduler` then runs it.
 
+    Says how many runs that creates (catchup: every tick since start) and asks above 20.
     Changing the cron, time zone or catchup resets start to now (unless start changed too)."""
     from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lifecycle import current_user
     from cubestudio.schedule.plan import iso_utc
-    from cubestudio.schedule.registry import apply_schedule
+    from cubestudio.schedule.registry import apply_schedule, preview_apply
     from cubestudio.spec.validate import resolve_templates
 
     catalog = LazyCatalog()
     spec = _load_scheduled(file, catalog=catalog)
     assert spec.schedule is not None
     templates = resolve_templates(spec, catalog)
-    result = apply_schedule(
-        open_db(), spec=spec, templates=templates, user=current_user(), now=_instant("--now", now)
-    )
+    zone, moment, db = spec.schedule.timezone, _instant("--now", now), open_db()
+    preview = preview_apply(db, spec=spec, now=moment)
+    if dry_run:
+        facts = {"created": preview.created, "start": iso_utc(preview.start)}
+        _list_new_runs(spec.name, preview.runs, zone, json_out, {**facts, "reset": preview.reset})
+        return
+    _confirm(spec.name, preview.runs, zone, yes=yes)
+    result = apply_schedule(db, spec=spec, templates=templates, user=current_user(), now=moment)
     if json_out:
         print_json(
             {
@@ -90,10 +113,10 @@ def apply(file: FileArg, json_out: JsonFlag = False, now: NowOption = None) -> N
                 "start": iso_utc(result.start),
                 "next": iso_utc(result.next),
                 "reset": result.reset,
+                "runs": preview.runs.count,
             }
         )
         return
-    zone = spec.schedule.timezone
     verb = "registered" if result.created else "updated"
     typer.echo(f"schedule of {result.pipeline} {verb}: start {_both(result.start, zone)}")
     if result.reset:
@@ -184,8 +207,9 @@ def pause(pipeline: PipelineArg, now: NowOption = None) -> None:
 
 @schedule_app.command()
 def unpause(pipeline: PipelineArg, now: NowOption = None) -> None:
-    """Schedule it again: with catchup the paused time is caught up, without only the latest
-    due tick runs."""
+    """Schedule a paused pipeline again.
+
+    With catchup the paused time is caught up; without, only the latest due tick runs."""
     _set_paused(pipeline, False, now)
 
 
@@ -199,8 +223,10 @@ def scheduler(
     until: Annotated[str | None, typer.Option(hidden=True)] = None,
     no_launch: Annotated[bool, typer.Option("--no-launch", hidden=True)] = False,
 ) -> None:
-    """Run the cron scheduler until Ctrl-C or SIGTERM. Several may run on one PostgreSQL
-    database: they share the schedules and never create a record or run twice."""
+    """Run the cron scheduler until Ctrl-C or SIGTERM.
+
+    Several may run on one PostgreSQL database: they share the schedules and never create a
+    record or run twice."""
     from cubestudio.cli.setup import open_db
     from cubestudio.schedule.scheduler import Scheduler
     from cubestudio.schedule.service import SimulatedClock, serve
@@ -219,16 +245,23 @@ def scheduler(
 def backfill(
     file: FileArg,
     start: Annotated[str, typer.Option(help="First execution date (local to the schedule).")],
-    end: Annotated[str, typer.Option(help="Last execution date, inclusive.")],
+    end: Annotated[
+        str,
+        typer.Option(help="Last execution date, inclusive: a bare date is that whole day."),
+    ],
+    yes: YesFlag = False,
+    dry_run: DryRunFlag = False,
     json_out: JsonFlag = False,
     no_launch: Annotated[bool, typer.Option("--no-launch", hidden=True)] = False,
 ) -> None:
-    """Create the scheduled runs of a past range (trigger `backfill`) and wait for them,
-    respecting max_active_runs and depends_on_past. Ticks that have a record keep it."""
+    """Create the scheduled runs of a past range (trigger `backfill`) and wait for them.
+
+    They respect max_active_runs and depends_on_past. Ticks that have a record keep it.
+    Says how many runs it creates and asks above 20 (--yes for scripts)."""
     from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lifecycle import current_user
-    from cubestudio.schedule.backfill import Backfill
+    from cubestudio.schedule.backfill import Backfill, preview_backfill
     from cubestudio.schedule.plan import timetable_of
     from cubestudio.spec.validate import resolve_templates
 
@@ -236,15 +269,21 @@ def backfill(
     spec = _load_scheduled(file, catalog=catalog)
     assert spec.schedule is not None
     timetable = timetable_of(spec.schedule)
-    lo, hi = _instant("--start", start, timetable), _instant("--end", end, timetable)
     now = datetime.now(UTC)
+    lo, hi = _instant("--start", start, timetable), _range_end(end, timetable, now)
     if hi < lo:
         raise SpecError([FieldError("--end", "is before --start")])
     if hi > now:
         raise SpecError([FieldError("--end", "is in the future: the scheduler runs those ticks")])
     templates = resolve_templates(spec, catalog)
+    db = open_db()
+    runs = preview_backfill(db, spec=spec, lo=lo, hi=hi)
+    if dry_run:
+        _list_new_runs(spec.name, runs, spec.schedule.timezone, json_out, {})
+        return
+    _confirm(spec.name, runs, spec.schedule.timezone, yes=yes)
     job = Backfill.of(
-        open_db(),
+        db,
         _launcher(no_launch),
         spec=spec,
         templates=templates,
@@ -276,6 +315,88 @@ def _set_paused(pipeline: str, paused: bool, now: str | None) -> None:
     typer.echo(f"schedule of {pipeline} {'paused' if paused else 'unpaused'}")
 
 
+@schedule_app.command()
+def clear(pipeline: PipelineArg, json_out: JsonFlag = False) -> None:
+    """Undo runs created by mistake: delete a pipeline's waiting records and unstarted runs.
+
+    Only scheduled runs that are pending and never started go; finished ones: `cube runs
+    delete`."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.cli.runs import remove_run_files
+    from cubestudio.cli.setup import open_db
+    from cubestudio.schedule.registry import clear_schedule
+
+    cleared = clear_schedule(open_db(), name=pipeline)
+    remove_run_files(cleared.runs)
+    if json_out:
+        print_json(
+            {
+                "pipeline": pipeline,
+                "records": cleared.records,
+                "runs": cleared.runs,
+                "busy": cleared.busy,
+            }
+        )
+        return
+    typer.echo(
+        f"{pipeline}: removed {_plural(cleared.records, 'waiting record')} and "
+        f"{_plural(len(cleared.runs), 'pending run')} that had not started"
+    )
+    for run_id in cleared.runs:
+        typer.echo(f"  deleted run {run_id}")
+    if cleared.busy:
+        typer.echo(
+            f"{pipeline}: left {', '.join(cleared.busy)}: a process is starting them now "
+            "(`cube stop RUN`, then `cube runs delete RUN`)",
+            err=True,
+        )
+    typer.echo(f"`cube schedule pause {pipeline}` keeps new ones from coming", err=True)
+
+
+def _confirm(name: str, runs: NewRuns, zone: str, *, yes: bool) -> None:
+    """Say how many runs are coming; above CONFIRM_ABOVE, ask (y/N) on a terminal, and
+    without one refuse unless --yes. Nothing is stored before this returns."""
+    typer.echo(f"{name}: {runs.summary(zone)}", err=True)
+    if runs.count <= CONFIRM_ABOVE or yes:
+        return
+    if not sys.stdin.isatty():
+        raise StateError(
+            f"{name}: {runs.count} runs need a confirmation and there is no terminal to ask: "
+            "pass --yes to create them (--dry-run lists them); nothing was stored"
+        )
+    if not typer.confirm(f"create {runs.count} runs?", default=False, err=True):
+        typer.echo("nothing was stored", err=True)
+        raise typer.Exit(1)
+
+
+def _list_new_runs(
+    name: str, runs: NewRuns, zone: str, json_out: bool, facts: dict[str, object]
+) -> None:
+    """--dry-run: the execution dates of the runs it would create, oldest first."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.schedule.plan import iso_utc
+
+    if json_out:
+        dates = [iso_utc(tick) for tick in runs]
+        print_json({"pipeline": name, **facts, "runs": runs.count, "execution_dates": dates})
+        return
+    typer.echo(f"{name}: {runs.summary(zone)} (dry run: nothing was stored)", err=True)
+    for tick in runs:
+        typer.echo(_both(tick, zone))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _range_end(text: str, timetable: Timetable, now: datetime) -> datetime:
+    """--end, inclusive; today's date runs through now (later ticks are the scheduler's)."""
+    hi = _instant("--end", text, timetable, whole_day=True)
+    if hi > now and _instant("--end", text, timetable) <= now:
+        return now
+    return hi
+
+
 def _load_scheduled(file: Path, *, catalog: LazyCatalog | None) -> PipelineSpec:
     """The file's pipeline; with a catalog its job templates are checked (that opens the
     store), without one nothing but the file is read."""
@@ -289,12 +410,17 @@ def _load_scheduled(file: Path, *, catalog: LazyCatalog | None) -> PipelineSpec:
     return spec
 
 
-def _instant(option: str, text: str | None, timetable: Timetable | None = None) -> datetime:
-    from cubestudio.schedule.plan import parse_instant
+def _instant(
+    option: str, text: str | None, timetable: Timetable | None = None, *, whole_day: bool = False
+) -> datetime:
+    """An instant option; ``whole_day`` (with a timetable): a bare date ends with its day."""
+    from cubestudio.schedule.plan import parse_instant, parse_range_end
 
     if text is None:
         return datetime.now(UTC)
     try:
+        if whole_day and timetable is not None:
+            return parse_range_end(text, timetable=timetable)
         return parse_instant(text, timetable=timetable)
     except ValueError:
         local = "in the schedule's time zone" if timetable else "UTC"
@@ -318,12 +444,25 @@ def _both(moment: datetime, zone: str) -> str:
 
 
 def _launcher(no_launch: bool) -> RunLauncher | None:
-    from cubestudio.schedule.launch import ProcessLauncher
+    from cubestudio.cli.engine import engine_report, wake_engines
+    from cubestudio.cli.setup import open_db
+    from cubestudio.schedule.launch import AutoLauncher, EngineLauncher, ProcessLauncher
     from cubestudio.settings import get_settings
 
     if no_launch:  # tests: runs are created and left pending
         return None
-    return ProcessLauncher(get_settings().home_dir / "scheduler" / "logs")
+    settings = get_settings()
+    db = open_db(settings)
+
+    def engine_alive() -> bool:
+        report = engine_report(db, now=datetime.now(UTC), lease=settings.engine_lease)
+        return any(e["alive"] for e in report["engines"])
+
+    return AutoLauncher(
+        engine_alive,
+        EngineLauncher(lambda: wake_engines(db)),
+        ProcessLauncher(settings.home_dir / "scheduler" / "logs"),
+    )
 
 
 def _log(line: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cubestudio.artifacts import open_store
 from cubestudio.drivers.local import LocalDriver
 from cubestudio.engine.artifacts import ArtifactStore
+from cubestudio.private import private_folder
 from cubestudio.settings import Settings, get_settings
 from cubestudio.store.db import Database
 
@@ -17,16 +19,32 @@ if TYPE_CHECKING:
 
 def open_db(settings: Settings | None = None) -> Database:
     settings = settings or get_settings()
-    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    ensure_home(settings)
     db = Database(settings.resolved_database_url())
     db.ensure_schema()
     return db
 
 
 def open_driver(settings: Settings | None = None) -> LocalDriver:
-    settings = settings or get_settings()
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
-    return LocalDriver(settings.runs_dir)
+    return LocalDriver(runs_folder(settings or get_settings()))
+
+
+def runs_folder(settings: Settings) -> Path:
+    """$CUBE_HOME/runs, made private (with $CUBE_HOME) if need be."""
+    ensure_home(settings)
+    private_folder(
+        settings.runs_dir,
+        label=str(settings.runs_dir),
+        fix="move that file away: the runs folder of CUBE_HOME goes there",
+    )
+    return settings.runs_dir
+
+
+def ensure_home(settings: Settings) -> None:
+    """$CUBE_HOME as a folder only its owner can reach (made so when it is too open): task
+    logs, value outputs and the database below it can hold a run's secrets."""
+    home = settings.home_dir
+    private_folder(home, label=f"CUBE_HOME={home}", fix="point CUBE_HOME at a folder")
 
 
 class LazyCatalog:

@@ -1,10 +1,10 @@
-"""`cube template ...`: register, list, show and export job templates."""
+"""`cube template ...`: register, list, show, export and delete job templates."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -54,7 +54,9 @@ def register(
 
 
 @app.command("list")
-def list_(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
     """The latest version of every template."""
     from cubestudio.cli.output import print_json, print_table
     from cubestudio.store.templates import list_templates
@@ -81,7 +83,7 @@ def list_(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command()
 def show(ref: RefArg) -> None:
     """A template, as YAML, with its version."""
-    typer.echo(yaml.safe_dump(_get(ref).to_data(), sort_keys=False, allow_unicode=True), nl=False)
+    typer.echo(to_yaml(_get(ref).to_data()), nl=False)
 
 
 @app.command()
@@ -89,16 +91,74 @@ def export(ref: RefArg) -> None:
     """A template as a file to register elsewhere (without its version number)."""
     data = _get(ref).to_data()
     data.pop("version", None)
-    typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+    typer.echo(to_yaml(data), nl=False)
+
+
+@app.command()
+def delete(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION: the version to delete.")],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: what was deleted.")
+    ] = False,
+) -> None:
+    """Delete a template version that no run and no schedule uses.
+
+    Built-in versions are kept, and a deleted version's number is never given again."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.engine.lifecycle import current_user
+    from cubestudio.store.templates import delete_template
+
+    name, version = _parse_ref(ref)
+    if version is None:
+        raise SpecError(
+            [
+                FieldError(
+                    "",
+                    f"give the version to delete: {name}@VERSION (see `cube template "
+                    f"show {name}` for the latest)",
+                )
+            ]
+        )
+    with _registry().begin() as conn:
+        gone = delete_template(
+            conn, name=name, version=version, user=current_user(), now=datetime.now(UTC)
+        )
+    if json_out:
+        print_json({"name": gone.name, "version": gone.version, "deleted": True})
+    else:
+        typer.echo(f"deleted {gone.ref}")
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (commands, scripts) as YAML block scalars, as people write them."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """YAML that reads back to the same data. A string PyYAML cannot write as a block (one
+    with trailing spaces on a line, say) falls back to a quoted one."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True)
 
 
 def _get(ref: str) -> TemplateSpec:
-    from cubestudio.spec.template import parse_ref
     from cubestudio.store.templates import get_template
 
-    try:
-        name, version = parse_ref(ref)
-    except ValueError as err:
-        raise SpecError([FieldError("", str(err))]) from None
+    name, version = _parse_ref(ref)
     with _registry().begin() as conn:
         return get_template(conn, name=name, version=version)
+
+
+def _parse_ref(ref: str) -> tuple[str, int | None]:
+    from cubestudio.spec.template import parse_ref
+
+    try:
+        return parse_ref(ref)
+    except ValueError as err:
+        raise SpecError([FieldError("", str(err))]) from None

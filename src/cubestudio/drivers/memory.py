@@ -18,6 +18,7 @@ class MemoryDriver:
     # What recover() answers per attempt; NOT_STARTED when not set.
     recoveries: dict[AttemptKey, Recovery] = field(default_factory=dict)
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    forgotten: list[str] = field(default_factory=list)
     root: Path | None = None  # where artifact outputs and inputs live, for tests that use them
     _ended: list[Outcome] = field(default_factory=list)
 
@@ -25,10 +26,18 @@ class MemoryDriver:
         self.launched.append(request)
 
     def finish(
-        self, task: str, exit_code: int | None = 0, outputs: dict[str, str] | None = None
+        self,
+        task: str,
+        exit_code: int | None = 0,
+        outputs: dict[str, str] | None = None,
+        run_id: str | None = None,
     ) -> AttemptKey:
-        """End the latest launched attempt of ``task``."""
-        key = next(r.key for r in reversed(self.launched) if r.key.task == task)
+        """End the latest launched attempt of ``task`` (of ``run_id``, when given)."""
+        key = next(
+            r.key
+            for r in reversed(self.launched)
+            if r.key.task == task and run_id in (None, r.key.run_id)
+        )
         if outputs is not None:
             self.outputs[key] = outputs
         self._ended.append(Outcome(key, exit_code))
@@ -51,8 +60,13 @@ class MemoryDriver:
     def wait(self, timeout: float | None) -> None:
         return None
 
-    def add_wakeup_fd(self, fd: int) -> None:
+    def add_wakeup_fd(self, fd: int, on_ready: object = None) -> None:
         return None
+
+    def forget(self, run_id: str) -> None:
+        """Stop reporting the run's attempts (the engine gave the run up)."""
+        self.forgotten.append(run_id)
+        self._ended = [o for o in self._ended if o.key.run_id != run_id]
 
     def read_outputs(self, key: AttemptKey, names: list[str]) -> tuple[dict[str, str], str]:
         values = self.outputs.get(key, {})

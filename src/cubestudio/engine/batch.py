@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
 from cubestudio.engine.nodes import AttemptNode, TaskNode
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
@@ -22,22 +24,29 @@ class TurnBatch:
     def attempt_changed(self, task: str, attempt: AttemptNode) -> None:
         self.attempts[(task, attempt.number)] = attempt
 
+    @property
+    def empty(self) -> bool:
+        return not (self.tasks or self.new_attempts or self.attempts or self.run or self.artifacts)
+
     def commit(self, db: Database) -> None:
-        """One transaction (nothing when the turn changed nothing), then start afresh."""
-        if not (self.tasks or self.new_attempts or self.attempts or self.run or self.artifacts):
+        """One transaction of its own (nothing when the turn changed nothing)."""
+        if not self.empty:
+            with db.turn() as conn:
+                self.write(conn)
+
+    def write(self, conn: Connection) -> None:
+        """Write the turn in the caller's transaction, then start afresh."""
+        if self.empty:
             return
-        with db.turn() as conn:
-            store.save_changes(
-                conn,
-                run_id=self.run_id,
-                run=self.run,
-                tasks=[node.row() for node in self.tasks.values()],
-                new_attempts=[a.row(self.run_id, task) for task, a in self.new_attempts],
-                attempts_changed=[
-                    a.row(self.run_id, task) for (task, _), a in self.attempts.items()
-                ],
-                new_artifacts=self.artifacts,
-            )
+        store.save_changes(
+            conn,
+            run_id=self.run_id,
+            run=self.run,
+            tasks=[node.row() for node in self.tasks.values()],
+            new_attempts=[a.row(self.run_id, task) for task, a in self.new_attempts],
+            attempts_changed=[a.row(self.run_id, task) for (task, _), a in self.attempts.items()],
+            new_artifacts=self.artifacts,
+        )
         self.tasks = {}
         self.new_attempts = []
         self.attempts = {}

@@ -17,12 +17,15 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection
+
 from cubestudio.engine import failpoints
 from cubestudio.engine.artifacts import ArtifactError, ArtifactStore
 from cubestudio.engine.batch import TurnBatch
 from cubestudio.engine.context import render_task
 from cubestudio.engine.handover import artifact_rows, keep_artifacts, place_inputs
 from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome, Recovery
+from cubestudio.engine.lease import Identity, Lease, LeaseLost, take
 from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
 from cubestudio.engine.rules import verdict
 from cubestudio.engine.states import (
@@ -36,10 +39,11 @@ from cubestudio.engine.states import (
     check_task_move,
 )
 from cubestudio.engine.timers import Timers
-from cubestudio.errors import RenderError, StateError
-from cubestudio.procinfo import is_alive, own_identity
+from cubestudio.errors import RenderError
+from cubestudio.logs.mask import mask_values
 from cubestudio.spec.model import PipelineSpec
 from cubestudio.spec.template import TemplateSpec
+from cubestudio.store import leases as lease_store
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -76,6 +80,7 @@ class RunController:
         templates: dict[str, TemplateSpec] | None = None,
         artifacts: ArtifactStore | None = None,
         secrets: dict[str, str] | None = None,
+        lease_seconds: float = 15.0,
     ) -> None:
         self.db = db
         self.launcher = launcher
@@ -109,14 +114,24 @@ class RunController:
         self._signals: list[tuple[AttemptKey, int]] = []
         self._after_commit: list[tuple[str, str]] = []
         self._launch_failures: list[tuple[AttemptKey, str]] = []
+        self._notes: list[tuple[AttemptKey, str]] = []  # log lines, written after the commit
+        self.lease: Lease | None = None
+        self._self_renew = False
+        self.lease_seconds = lease_seconds
 
     # -- public -----------------------------------------------------------------------------
     @property
     def done(self) -> bool:
         return self.status in (RunState.SUCCEEDED, RunState.FAILED, RunState.STOPPED)
 
-    def start(self, now: datetime) -> None:
-        """Take the run over (fresh, or after its engine died) and make the first moves."""
+    def start(
+        self, now: datetime, *, lease: Lease | None = None, me: Identity | None = None
+    ) -> None:
+        """Take the run over (fresh, or after its engine died) and make the first moves.
+
+        ``lease``: the engine service claimed the run already; else this process takes the
+        lease itself (as ``me``, by default a one-run CLI identity)."""
+        self._claim(now, lease, me)
         if self.spec.secrets:
             # Values kept when the run began win over what this engine was given, so that
             # every attempt of a run sees the same secrets.
@@ -124,7 +139,6 @@ class RunController:
             self._secrets = {**(self._secrets or {}), **kept}
             if self._secrets != kept:
                 self.launcher.save_secrets(self.run_id, self._secrets)
-        self._claim(now)
         if self.status is RunState.PENDING or (self.done and self._has_unfinished()):
             self._set_run(RunState.RUNNING, now)
             self._batch.run["started_at"] = self.started_at = self.started_at or now
@@ -140,28 +154,25 @@ class RunController:
         self._maybe_start_exit_task(now)
         self._turn(now, [])
 
-    def _claim(self, now: datetime) -> None:
-        """Become the run's engine, compare-and-set: two `cube resume` started at once
-        cannot both drive it (the row lock orders them; the second sees the first alive)."""
-        pid, start = own_identity()
-        host = _hostname()
-        with self.db.begin() as conn:
-            current = store.engine_of(conn, run_id=self.run_id)
-            if current is not None and current["engine_pid"] not in (None, pid):
-                same_host = current["engine_host"] == host
-                if same_host and is_alive(current["engine_pid"], current["engine_start"]):
-                    raise StateError(
-                        f"run {self.run_id} is already driven by process {current['engine_pid']}"
-                    )
-            store.set_engine(conn, run_id=self.run_id, pid=pid, host=host, start=start)
+    def _claim(self, now: datetime, lease: Lease | None, me: Identity | None) -> None:
+        """Hold the run's lease, compare-and-set: two `cube resume` started at once cannot
+        both drive it, nor can anyone while a live engine holds it."""
+        # An engine service renews all its leases in one statement; a one-run process
+        # renews its own, in its turn's transaction.
+        self._self_renew = lease is None
+        if lease is None:
+            with self.db.begin() as conn:
+                lease = take(
+                    conn,
+                    run_id=self.run_id,
+                    me=me or Identity.for_cli(),
+                    now=now,
+                    seconds=self.lease_seconds,
+                )
+        self.lease = lease
 
     def tick(self, now: datetime) -> None:
-        """One turn at time ``now``."""
-        failures, self._launch_failures = self._launch_failures, []
-        for key, message in failures:
-            node = self.by_name[key.task]
-            if node.attempt is not None and node.attempt.number == key.number:
-                self._fail(node, now, None, message)
+        """One turn at time ``now``: this controller's own poll, commit and act."""
         self._turn(now, self.launcher.poll())
 
     def request_stop(self, now: datetime) -> None:
@@ -225,20 +236,64 @@ class RunController:
         if self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
             return 0.0
         when = self._timers.next_at(run_active=self._run_active)
+        if self.lease is not None and self._self_renew and not self.done:  # renew in time
+            renew = self.lease.expires_at - timedelta(seconds=self.lease.seconds * 2 / 3)
+            when = renew if when is None else min(when, renew)
         return None if when is None else max(0.0, (when - now).total_seconds())
 
     # -- one turn ---------------------------------------------------------------------------
     def _turn(self, now: datetime, outcomes: list[Outcome]) -> None:
+        self.advance(now, outcomes)
+        if not self._batch.empty or self._renew_due(now):
+            with self.db.turn() as conn:
+                self.write_turn(conn, now)
+        self.act()
+
+    def advance(self, now: datetime, outcomes: list[Outcome]) -> None:
+        """The moves of one turn, in memory and in the batch: nothing is written or done."""
+        failures, self._launch_failures = self._launch_failures, []
+        for key, message in failures:
+            node = self.by_name[key.task]
+            if node.attempt is not None and node.attempt.number == key.number:
+                self._fail(node, now, None, message)
         for outcome in outcomes:
             self._finish_attempt(outcome, now)
         self._fire_timers(now)
         self._launch_ready(now)
         self._maybe_finish_run(now)
-        self._batch.commit(self.db)
-        self._act()
 
-    def _act(self) -> None:
+    def write_turn(self, conn: Connection, now: datetime) -> None:
+        """Write the turn in the caller's transaction, first of all the lease's fence:
+        LeaseLost when another engine took the run (the caller rolls back, nothing is
+        acted on, and this controller must be dropped)."""
+        if self.lease is not None:
+            try:
+                self.lease.fence(conn, now)
+            except LeaseLost:
+                self._drop_intents()
+                raise
+        self._batch.write(conn)
+        if self.done and self.lease is not None:
+            lease_store.release(
+                conn, owner=self.lease.owner, run_ids=[self.run_id], now=now, reason="finished"
+            )
+
+    def _renew_due(self, now: datetime) -> bool:
+        if self.lease is None or not self._self_renew:
+            return False
+        return now >= self.lease.expires_at - timedelta(seconds=self.lease.seconds * 2 / 3)
+
+    def _drop_intents(self) -> None:
+        self._launches.clear()
+        self._signals.clear()
+        self._after_commit.clear()
+        self._notes.clear()
+
+    def act(self) -> None:
         """Side effects, strictly after the commit that announced them."""
+        notes, self._notes = self._notes, []
+        for key, line in notes:
+            self.launcher.note(key, line)
         for point, task in self._after_commit:
             failpoints.hit(point, task)
         self._after_commit.clear()
@@ -268,6 +323,10 @@ class RunController:
         if target in TASK_TERMINAL:
             node.finished_at = now
         self._batch.tasks[node.name] = node
+
+    def _note(self, key: AttemptKey, line: str) -> None:
+        """A platform line for the attempt's log, written after the turn commits."""
+        self._notes.append((key, line))
 
     def _set_run(self, target: RunState, now: datetime) -> None:
         check_run_move(self.run_id, self.status, target)
@@ -337,7 +396,7 @@ class RunController:
         except RenderError as err:
             message = f"cannot render the task's templates: {err}"
             self._move(node, TaskState.RUNNING, now, attempts=number, started_at=now)
-            self.launcher.note(key, message)
+            self._note(key, message)
             self._end_attempt(node, AttemptState.FAILED, now, None, message)
             self._settle(node, TaskState.FAILED, now, message)
             return
@@ -361,9 +420,10 @@ class RunController:
         template = self.templates.get(node.spec.template) if node.spec.template else None
         if node.spec.template and template is None:
             raise RenderError(f"template {node.spec.template} was not resolved for this run")
-        command, env = render_task(
+        rendered = render_task(
             node, self.base_context, self.spec.env, self.by_name, exit_status, template
         )
+        env = rendered.env
         for name in self.spec.secrets:
             if name not in (self._secrets or {}):
                 raise RenderError(
@@ -376,8 +436,10 @@ class RunController:
             CUBE_ATTEMPT=str(number),
             CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
             CUBE_PIPELINE_NAME=self.spec.name,
+            CUBE_PIPELINE_DIR=self.spec.pipeline_dir or "",
         )
-        return LaunchRequest(AttemptKey(self.run_id, node.name, number), command, env)
+        key = AttemptKey(self.run_id, node.name, number)
+        return LaunchRequest(key, rendered.command, env, rendered.workdir)
 
     # -- attempts that ended ----------------------------------------------------------------
     def _finish_attempt(self, outcome: Outcome, now: datetime) -> None:
@@ -413,6 +475,8 @@ class RunController:
             if problem:
                 self._fail(node, now, 0, problem)
                 return
+            if self._secrets:  # stored and handed downstream masked, as logs show them
+                outputs = mask_values(outputs, self._secrets.values())
         try:
             kept = keep_artifacts(self.artifacts, self.launcher, node, key)
         except ArtifactError as err:
@@ -433,7 +497,7 @@ class RunController:
         key = AttemptKey(self.run_id, node.name, number)
         if tries <= node.spec.retries and not (self._stopping and not node.is_exit):
             delay = node.spec.retry_delay_after(tries)
-            self.launcher.note(key, f"attempt {number} failed: {message}; retrying in {delay:g}s")
+            self._note(key, f"attempt {number} failed: {message}; retrying in {delay:g}s")
             if delay <= 0:
                 self._move(node, TaskState.QUEUED, now, message=message)
                 self._ready.append(node)
@@ -443,7 +507,7 @@ class RunController:
                 self._timers.set(when, "retry", node, number)
             self._after_commit.append(("retry_pending", node.name))
             return
-        self.launcher.note(key, f"attempt {number} failed: {message}")
+        self._note(key, f"attempt {number} failed: {message}")
         self._settle(node, TaskState.FAILED, now, message)
 
     def _end_attempt(
@@ -494,7 +558,7 @@ class RunController:
             self._timers.set(attempt.kill_at, "kill", node, attempt.number)
             key = AttemptKey(self.run_id, node.name, attempt.number)
             self._signals.append((key, signal.SIGTERM))
-            self.launcher.note(key, f"sending SIGTERM to the task ({reason})")
+            self._note(key, f"sending SIGTERM to the task ({reason})")
 
     def _begin_stop(self, now: datetime, reason: str) -> None:
         if self.done:
@@ -581,7 +645,3 @@ def _seconds(value: float | None) -> str:
     return f"{value:g}s" if value is not None else "?"
 
 
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname()

@@ -95,10 +95,8 @@ def _task(spec: PipelineSpec, name: str) -> TaskSpec:
 
 def _upstream_needed(task: TaskSpec) -> set[str]:
     """The upstream tasks whose results this task reads (outputs in templates, inputs)."""
-    texts = [task.command] if isinstance(task.command, str) else list(task.command or [])
-    texts += list(task.env.values()) + [v for v in task.args.values() if isinstance(v, str)]
     needed = {given.task for given in task.inputs}
-    for text in texts:
+    for _, text in task.template_texts():  # strings inside args at any depth too
         needed.update(c[1] for c in referenced_names(text)[1] if len(c) > 1 and c[0] == "tasks")
     return needed
 
@@ -132,6 +130,7 @@ def _source_results(
             "name": r["name"],
             "kind": r["kind"],
             "size": r["size"],
+            "sha256": r["sha256"],
             "uri": r["uri"],
         }
         for r in rows
@@ -155,6 +154,7 @@ def _local_artifact(task: str, output: str, path: Path) -> dict[str, Any]:
         "name": output,
         "kind": kind,
         "size": size,
+        "sha256": None,  # the user's own file: its size is checked when it is placed
         "uri": resolved.as_uri(),
     }
 

@@ -45,6 +45,7 @@ def artifact_rows(
             "name": name,
             "kind": stored.kind,
             "size": stored.size,
+            "sha256": stored.sha256,
             "uri": stored.uri,
             "created_at": now,
         }
@@ -58,7 +59,8 @@ def place_inputs(
     by_name: Mapping[str, TaskNode],
     key: AttemptKey,
 ) -> str:
-    """Fetch the task's inputs from the store; a message when one cannot be placed."""
+    """Place a checked copy of each of the task's inputs; a message when one cannot be
+    placed (missing, or changed since it was stored)."""
     node = by_name[key.task]
     for given in node.spec.inputs:
         producer = by_name[given.task]
@@ -73,7 +75,7 @@ def place_inputs(
                 f"artifact '{given.output}' ({tried})"
             )
         try:
-            store.fetch(artifact, launcher.input_path(key, given.as_name))
+            store.fetch(artifact, launcher.input_path(key, given.as_name), label=given.source)
         except (ArtifactError, OSError) as err:
             return f"input '{given.as_name}' from {given.source}: {err}"
     return ""

@@ -24,6 +24,7 @@ class LaunchRequest:
     key: AttemptKey
     command: str  # rendered shell command
     env: dict[str, str] = field(default_factory=dict)  # pipeline + task env, rendered
+    workdir: str | None = None  # absolute folder to run in; None: the attempt's own fresh one
 
 
 @dataclass(frozen=True, slots=True)

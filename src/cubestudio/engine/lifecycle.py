@@ -8,7 +8,7 @@ import json
 import secrets
 import socket
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from cubestudio.engine.artifacts import ArtifactStore, StoredArtifact
 from cubestudio.engine.context import run_variables
 from cubestudio.engine.controller import RunController
 from cubestudio.engine.launcher import Launcher
+from cubestudio.engine.lease import Identity
 from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
 from cubestudio.engine.states import (
     RUN_TERMINAL,
@@ -27,7 +28,7 @@ from cubestudio.engine.states import (
     RunState,
     TaskState,
 )
-from cubestudio.errors import FieldError, NotFoundError, SpecError, StateError
+from cubestudio.errors import CubeError, FieldError, NotFoundError, SpecError, StateError
 from cubestudio.procinfo import is_alive
 from cubestudio.spec.loader import pipeline_from_data
 from cubestudio.spec.model import PipelineSpec
@@ -69,6 +70,8 @@ def insert_new_run(
     templates: Mapping[str, TemplateSpec] | None = None,
     prefilled: Mapping[str, dict[str, Any]] | None = None,
     artifacts: list[dict[str, Any]] | None = None,
+    holder: Identity | None = None,
+    lease_seconds: float = 15.0,
 ) -> str:
     """Insert a new pending run, in the caller's transaction, with a snapshot of the pipeline
     and of the job templates its tasks use (pinned: a template registered later does not
@@ -109,6 +112,7 @@ def insert_new_run(
                         "params": json.dumps(params, sort_keys=True),
                         "created_at": now,
                         "stop_requested": False,
+                        **_held_by(holder, now, lease_seconds),
                     },
                     tasks=[
                         {
@@ -139,6 +143,20 @@ def insert_new_run(
     raise StateError("could not create the run: the database refused five new run ids")
 
 
+def _held_by(holder: Identity | None, now: datetime, seconds: float) -> dict[str, Any]:
+    """A run that its creator drives itself (`cube run`) is born leased to it, so an engine
+    service never claims it in between."""
+    if holder is None:
+        return {}
+    return {
+        "lease_owner": holder.instance,
+        "lease_expires_at": now + timedelta(seconds=seconds),
+        "engine_pid": holder.pid,
+        "engine_host": holder.host,
+        "engine_start": holder.process_start,
+    }
+
+
 def get_run(db: Database, run_id: str) -> dict[str, Any]:
     with db.begin() as conn:
         return dict(store.get_run(conn, run_id=run_id))
@@ -160,6 +178,7 @@ def load_controller(
     artifacts: ArtifactStore | None = None,
     secrets: dict[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
+    lease_seconds: float = 15.0,
 ) -> RunController:
     """The run's controller. Secrets: the values given, else those this process can find
     (inline ones, from_env ones set in ``environ``), merged with those kept when the run
@@ -187,6 +206,7 @@ def load_controller(
         cluster_name=run["cluster_name"],
         execution_date=_execution_date(run["execution_date"], spec),
         params=json.loads(run["params"]),
+        pipeline_dir=spec.pipeline_dir,
     )
     return RunController(
         db=db,
@@ -199,11 +219,23 @@ def load_controller(
         templates=templates,
         artifacts=artifacts,
         secrets=secrets,
+        lease_seconds=lease_seconds,
     )
 
 
 def parse_snapshot(text: str) -> tuple[PipelineSpec, dict[str, TemplateSpec]]:
     """A run's pipeline and pinned templates (checked when stored, so not checked again)."""
+    try:
+        return _parse_snapshot(text)
+    except CubeError:
+        raise
+    except Exception as err:  # a damaged row: say so, never a traceback
+        raise StateError(
+            f"its pipeline snapshot cannot be read ({type(err).__name__}: {err})"
+        ) from None
+
+
+def _parse_snapshot(text: str) -> tuple[PipelineSpec, dict[str, TemplateSpec]]:
     data = json.loads(text)
     if "pipeline" not in data:  # runs created before templates were pinned
         return pipeline_from_data(data, check=False), {}
@@ -223,7 +255,9 @@ def _attach_artifacts(nodes: list[TaskNode], rows: list[Any]) -> None:
         if number != row["attempt"]:  # from another run (debug runs)
             continue
         node.artifacts = node.artifacts or {}
-        node.artifacts[row["name"]] = StoredArtifact(row["uri"], row["kind"], row["size"])
+        node.artifacts[row["name"]] = StoredArtifact(
+            row["uri"], row["kind"], row["size"], row["sha256"]
+        )
 
 
 def _execution_date(value: datetime, spec: PipelineSpec) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from cubestudio.errors import CubeError
@@ -43,6 +43,13 @@ def load_secrets(run_folder: Path) -> list[str]:
     return values
 
 
+def mask_values(values: Mapping[str, str], secrets: Iterable[str]) -> dict[str, str]:
+    """Values (a task's value outputs) with every secret masked, as logs show them: stored
+    so, neither the database nor a downstream task's template ever gets the raw secret."""
+    masker = Masker(secrets)
+    return {name: masker.mask_text(value) for name, value in values.items()}
+
+
 class Masker:
     """Replaces secrets in blocks of whole lines.
 
@@ -70,6 +77,15 @@ class Masker:
             done = end
         pieces.append(block[done:])
         return b"".join(pieces)
+
+    def mask_text(self, text: str) -> str:
+        """``mask`` for text (a value output, a rendered command). Masking swaps whole UTF-8
+        sequences for ASCII, so the result decodes; undecodable input is kept as it came
+        (surrogate escapes), not lost."""
+        if self._starts is None:
+            return text
+        raw = text.encode("utf-8", "surrogateescape")
+        return self.mask(raw).decode("utf-8", "surrogateescape")
 
     def safe_cut(self, data: bytes, at: int) -> int:
         """A cut at or before ``at`` that splits no secret, so each piece can be masked alone."""

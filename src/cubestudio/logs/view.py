@@ -243,6 +243,9 @@ class LogStream:
     def _switch(self, task: str, number: int) -> Iterator[bytes]:
         if (old := self.shown.get(task)) is not None:
             yield from self._close(old)
+        # The engine keeps a run's secrets when it starts driving it, which can be after this
+        # follower opened (a scheduled run, `cube debug`): a new attempt masks with those.
+        self.masker = Masker(load_secrets(self.runs_dir / self.run_id))
         self.show(task, number, attempt=None, first=False)
 
     @staticmethod

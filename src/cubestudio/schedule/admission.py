@@ -140,8 +140,9 @@ def _stale_launches(conn: Connection, *, pipeline_id: int, now: datetime) -> lis
         run_id = record["run_id"]
         if record["launches"] >= MAX_LAUNCHES:
             gave_up = (
-                f"gave up launching run {run_id} after {MAX_LAUNCHES} tries: see its log in "
-                f"$CUBE_HOME/scheduler/logs; `cube resume {run_id}` drives it by hand"
+                f"gave up launching run {run_id} after {MAX_LAUNCHES} tries: no engine "
+                f"picked it up (is `cube engine` running? `cube engine status` tells); "
+                f"`cube resume {run_id}` drives it by hand"
             )
             _say_why(conn, record, gave_up, now)
             continue

@@ -5,6 +5,7 @@ has a record, scheduled or backfilled, keeps it: never a second run for one exec
 Their runs are admitted like scheduled ones (max_active_runs counts both kinds, and
 depends_on_past holds), so the command stays until the range is done, as Airflow's does.
 Run it again after an interruption: it carries on with the records left waiting.
+``preview_backfill`` counts the runs a range will create, storing nothing, to ask first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from itertools import islice
 
 from cubestudio.schedule.admission import ACTIVE_RUN_STATES, Pipeline, admit
 from cubestudio.schedule.launch import RunLauncher
-from cubestudio.schedule.plan import iso_utc, timetable_of
+from cubestudio.schedule.plan import NewRuns, iso_utc, timetable_of
 from cubestudio.schedule.states import RecordStatus, RunTrigger
 from cubestudio.schedule.timetable import Timetable
 from cubestudio.spec.model import PipelineSpec
@@ -49,6 +50,19 @@ class BackfillState:
         """Records wait, yet no run of the pipeline is active to free them (a failed run that
         depends_on_past waits for): waiting longer changes nothing."""
         return self.waiting > 0 and self.active == 0 and self.others_active == 0
+
+
+def preview_backfill(db: Database, *, spec: PipelineSpec, lo: datetime, hi: datetime) -> NewRuns:
+    """The runs a backfill of ``lo <= T <= hi`` will create: the range's ticks that have no
+    record yet. Reads only."""
+    assert spec.schedule is not None, "a backfill follows the pipeline's cron"
+    timetable = timetable_of(spec.schedule)
+    existing: set[datetime] = set()
+    with db.begin() as conn:
+        pipeline_id = store.find_pipeline(conn, name=spec.name)
+        if pipeline_id is not None:
+            existing = store.record_dates(conn, pipeline_id=pipeline_id, lo=lo, hi=hi)
+    return NewRuns(lambda: timetable.ticks_between(lo, hi), existing)
 
 
 class Backfill:

@@ -7,9 +7,10 @@ first tick is the first one at or after ``start``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from cubestudio.schedule.states import RecordStatus
 from cubestudio.schedule.timetable import Timetable
@@ -91,6 +92,39 @@ def ticks_to_record(
         yield previous, RecordStatus.COMED
 
 
+class NewRuns:
+    """The runs a command is about to create: the ticks that have no record yet, oldest first.
+
+    Counted in one pass without keeping the ticks (a minutely catch-up over years has
+    millions); iterating walks them again, for `--dry-run`."""
+
+    def __init__(
+        self, ticks: Callable[[], Iterable[datetime]], existing: Container[datetime]
+    ) -> None:
+        self._ticks, self._existing = ticks, existing
+        self.count = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        for tick in self:
+            self.count += 1
+            self.first = self.first or tick
+            self.last = tick
+
+    def __iter__(self) -> Iterator[datetime]:
+        return (tick for tick in self._ticks() if tick not in self._existing)
+
+    def summary(self, zone: str) -> str:
+        """``this will create 334 runs (2026-01-01 02:00 … 2026-11-30 02:00 Asia/Shanghai)``:
+        the wall clock of the schedule, as its cron reads."""
+        if self.first is None or self.last is None:
+            return "this will create no runs"
+        local = ZoneInfo(zone)
+        first, last = (f"{t.astimezone(local):%Y-%m-%d %H:%M}" for t in (self.first, self.last))
+        if self.count == 1:
+            return f"this will create 1 run ({first} {zone})"
+        return f"this will create {self.count} runs ({first} … {last} {zone})"
+
+
 def parse_instant(text: str, *, timetable: Timetable | None = None) -> datetime:
     """ISO 8601 text as aware UTC. Without an offset it is read in the timetable's zone (like
     ``start``), or as UTC when there is none (``--now``). A bare date means its midnight."""
@@ -100,6 +134,18 @@ def parse_instant(text: str, *, timetable: Timetable | None = None) -> datetime:
     if timetable is None:
         return value.replace(tzinfo=UTC)
     return timetable.local_instant(value)
+
+
+def parse_range_end(text: str, *, timetable: Timetable) -> datetime:
+    """The last instant of a range (``--end``), inclusive: a bare date means the whole of that
+    day in the timetable's zone (up to its next midnight), so ``--end 2026-01-07`` includes the
+    ticks of the 7th. Anything else is read as ``parse_instant`` does."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return parse_instant(text, timetable=timetable)
+    next_midnight = timetable.local_instant(datetime.combine(day + timedelta(days=1), time()))
+    return next_midnight - _JUST_AFTER
 
 
 def iso_utc(moment: datetime | None) -> str | None:

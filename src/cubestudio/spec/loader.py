@@ -46,19 +46,48 @@ def load_pipeline(path: str | Path, catalog: TemplateCatalog | None = None) -> P
     """Read and validate a pipeline file (.yaml, .yml, .json or .py); with a catalog, the
     job templates its tasks use and their args too."""
     file = Path(path)
+    if file.is_dir():
+        raise SpecError([FieldError("", _folder_given(file))])
     if not file.is_file():
         raise SpecError([FieldError("", f"no such pipeline file: {file}")])
+    folder = str(file.resolve().parent)
     if file.suffix == ".py":
         from cubestudio.spec.sdk import load_python_pipeline
 
-        return load_python_pipeline(file, catalog)
+        return load_python_pipeline(file, catalog, pipeline_dir=folder)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([FieldError("", f"cannot read {file}: {exc}")]) from None
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SpecError([FieldError("", f"cannot read {file}: {exc.strerror or exc}")]) from None
     return load_pipeline_text(
-        text, source=str(file), is_json=file.suffix == ".json", catalog=catalog
+        decode_utf8(data, str(file)),
+        source=str(file),
+        is_json=file.suffix == ".json",
+        catalog=catalog,
+        pipeline_dir=folder,
     )
+
+
+def _folder_given(folder: Path) -> str:
+    found = sorted(
+        p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json", ".py")
+    )
+    hint = f" (it holds {', '.join(found[:5])}{', ...' if len(found) > 5 else ''})" if found else ""
+    return f"{folder} is a folder: give the pipeline file inside it{hint}"
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """The file's text; a byte that is not UTF-8 is reported with its line and column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = (
+            f"{source}:{line}:{column}: byte 0x{data[exc.start]:02x} is not UTF-8 text: "
+            "save the file as UTF-8"
+        )
+        raise SpecError([FieldError("", message)]) from None
 
 
 def load_pipeline_text(
@@ -67,8 +96,11 @@ def load_pipeline_text(
     source: str = "<text>",
     is_json: bool = False,
     catalog: TemplateCatalog | None = None,
+    pipeline_dir: str | None = None,
 ) -> PipelineSpec:
-    return pipeline_from_data(_parse(text, source, is_json), catalog=catalog)
+    """A pipeline from its text; ``pipeline_dir`` is the folder of the file it came from."""
+    data = _parse(text, source, is_json)
+    return pipeline_from_data(data, catalog=catalog, pipeline_dir=pipeline_dir)
 
 
 def load_template_text(text: str, *, source: str = "<text>") -> TemplateSpec:
@@ -83,13 +115,27 @@ def load_template_text(text: str, *, source: str = "<text>") -> TemplateSpec:
 
 
 def pipeline_from_data(
-    data: object, *, check: bool = True, catalog: TemplateCatalog | None = None
+    data: object,
+    *,
+    check: bool = True,
+    catalog: TemplateCatalog | None = None,
+    pipeline_dir: str | None = None,
 ) -> PipelineSpec:
     """Validate plain data (a dict as YAML or JSON gives it) into a PipelineSpec.
-    ``check=False`` skips the cross-field rules, for snapshots validated when stored."""
+    ``check=False`` skips the cross-field rules, for snapshots validated when stored (and
+    keeps their ``pipeline_dir``); otherwise ``pipeline_dir`` is the folder of the file the
+    data came from, never the data's own."""
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise SpecError([FieldError("", f"a pipeline file holds a mapping, got {kind}")])
+    if check and "pipeline_dir" in data:
+        message = (
+            "set by cube to the folder of the pipeline file: remove it "
+            "(a task's `workdir:` chooses where its command runs)"
+        )
+        raise SpecError([FieldError("pipeline_dir", message)])
+    if pipeline_dir is not None:
+        data = {**data, "pipeline_dir": pipeline_dir}
     try:
         with _no_gc():
             spec = PipelineSpec.model_validate(data)
@@ -146,11 +192,14 @@ def format_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:
-    found: dict[str, FieldError] = {}
+    found: dict[tuple[str, str], FieldError] = {}
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err)
         error = _explain(err, loc)
-        found.setdefault(error.path, error)  # a union reports each branch: keep the first
+        # A union reports each branch: keep the first per field. Unknown fields are reported
+        # at their parent's path, each one of them.
+        field = str(loc[-1]) if err["type"] == "extra_forbidden" and loc else ""
+        found.setdefault((error.path, field), error)
     return list(found.values())
 
 

@@ -6,6 +6,7 @@ cycles, template variables) live in ``validate.py``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -163,6 +164,30 @@ def _input(value: object) -> object:
     return value
 
 
+def strings_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string inside ``value`` (lists and mappings at any depth, mapping values only),
+    in a fixed order, with its path: ``.lr``, ``.arguments[1]``."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            yield from strings_in(item, f"{path}[{k}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_in(item, f"{path}.{key}")
+
+
+def replace_strings(value: Any, texts: Iterator[str]) -> Any:
+    """``value`` with its strings, in ``strings_in`` order, replaced by the next ``texts``."""
+    if isinstance(value, str):
+        return next(texts)
+    if isinstance(value, list):
+        return [replace_strings(item, texts) for item in value]
+    if isinstance(value, dict):
+        return {key: replace_strings(item, texts) for key, item in value.items()}
+    return value
+
+
 class TaskSpec(_Model):
     name: Annotated[str, Field(pattern=TASK_NAME)]
     description: str = ""
@@ -181,6 +206,24 @@ class TaskSpec(_Model):
     trigger: Trigger = Trigger.ALL_SUCCESS
     outputs: list[Annotated[OutputSpec, BeforeValidator(_output)]] = Field(default_factory=list)
     inputs: list[Annotated[InputSpec, BeforeValidator(_input)]] = Field(default_factory=list)
+    # Where the command runs (default: a fresh folder per attempt). A relative path starts at
+    # the pipeline file's folder; template variables are allowed.
+    workdir: Annotated[str, Field(min_length=1)] | None = None
+
+    def template_texts(self) -> Iterator[tuple[str, str]]:
+        """Every text of the task rendered when it starts, with its path under the task:
+        the command, env values, the workdir and every string inside args."""
+        if isinstance(self.command, str):
+            yield "command", self.command
+        elif self.command is not None:
+            for k, text in enumerate(self.command):
+                yield f"command[{k}]", text
+        for path, text in strings_in(self.args):
+            yield f"args{path}", text
+        for key, value in self.env.items():
+            yield f"env.{key}", value
+        if self.workdir is not None:
+            yield "workdir", self.workdir
 
     @model_validator(mode="after")
     def _command_or_template(self) -> TaskSpec:
@@ -308,6 +351,11 @@ class PipelineSpec(_Model):
     schedule: ScheduleSpec | None = None
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
     on_exit: TaskSpec | None = None
+    # The folder of the pipeline's file, set by the loader, never written in a file (see
+    # loader.pipeline_from_data); None for a pipeline given as data. Part of every snapshot,
+    # so a resumed or retried run uses the same folder. Tasks see it as {{ pipeline_dir }}
+    # and $CUBE_PIPELINE_DIR, and relative workdirs start there.
+    pipeline_dir: str | None = None
 
     @model_validator(mode="before")
     @classmethod

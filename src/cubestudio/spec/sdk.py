@@ -12,7 +12,9 @@ does); a duplicate name fails at once, where the task is written.
 
 from __future__ import annotations
 
+import os
 import runpy
+import traceback
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -113,17 +115,22 @@ class Pipeline:
             data["on_exit"] = self.exit_task.to_data()
         return data
 
-    def build(self, catalog: TemplateCatalog | None = None) -> PipelineSpec:
-        """The validated spec; with a catalog, template args are checked too."""
+    def build(
+        self, catalog: TemplateCatalog | None = None, *, pipeline_dir: str | None = None
+    ) -> PipelineSpec:
+        """The validated spec; with a catalog, template args are checked too.
+        ``pipeline_dir``: the folder of the file that defines the pipeline."""
         from cubestudio.spec.loader import pipeline_from_data
 
-        return pipeline_from_data(self.to_data(), catalog=catalog)
+        return pipeline_from_data(self.to_data(), catalog=catalog, pipeline_dir=pipeline_dir)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.build().to_data(), sort_keys=False)
 
 
-def load_python_pipeline(path: Path, catalog: TemplateCatalog | None = None) -> PipelineSpec:
+def load_python_pipeline(
+    path: Path, catalog: TemplateCatalog | None = None, *, pipeline_dir: str | None = None
+) -> PipelineSpec:
     """Run a Python file and build the one Pipeline it defines."""
     created: list[Pipeline] = []
     token = _created.set(created)
@@ -132,7 +139,10 @@ def load_python_pipeline(path: Path, catalog: TemplateCatalog | None = None) -> 
     except SpecError:
         raise
     except Exception as exc:
-        raise SpecError([FieldError("", f"{path}: {type(exc).__name__}: {exc}")]) from None
+        line = _line_of(exc, path)
+        where = f"{path}:{line}" if line else str(path)
+        text = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise SpecError([FieldError("", f"{where}: {type(exc).__name__}: {text}")]) from None
     finally:
         _created.reset(token)
     chosen = namespace.get("pipeline")
@@ -148,4 +158,18 @@ def load_python_pipeline(path: Path, catalog: TemplateCatalog | None = None) -> 
                 ]
             )
         chosen = created[0]
-    return chosen.build(catalog)
+    return chosen.build(catalog, pipeline_dir=pipeline_dir)
+
+
+def _line_of(exc: BaseException, path: Path) -> int | None:
+    """The line of the pipeline file where ``exc`` was raised (the innermost frame in that
+    file), or where a SyntaxError is."""
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return exc.lineno
+    target = os.path.realpath(path)
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.lineno and os.path.realpath(frame.filename) == target
+    ]
+    return lines[-1] if lines else None

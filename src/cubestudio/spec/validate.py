@@ -208,17 +208,27 @@ def _check_templates(spec: PipelineSpec, tasks: Mapping[str, TaskSpec]) -> list[
     index = _index(spec)
     for task in spec.all_tasks():
         path = task_path(spec, task, index)
-        if isinstance(task.command, str):
-            errors += _check_text(spec, task, f"{path}.command", task.command, tasks)
-        elif task.command is not None:
-            for k, text in enumerate(task.command):
-                errors += _check_text(spec, task, f"{path}.command[{k}]", text, tasks)
-        for key, value in task.args.items():
-            if isinstance(value, str):
-                errors += _check_text(spec, task, f"{path}.args.{key}", value, tasks)
-        for key, value in task.env.items():
-            errors += _check_text(spec, task, f"{path}.env.{key}", value, tasks)
+        for where, text in task.template_texts():
+            errors += _check_text(spec, task, f"{path}.{where}", text, tasks)
+        errors += _check_workdir(spec, task, path)
     return list(dict.fromkeys(errors))  # nested attribute chains repeat a finding
+
+
+def _check_workdir(spec: PipelineSpec, task: TaskSpec, path: str) -> list[FieldError]:
+    """A relative workdir starts at the pipeline file's folder: a pipeline given as data has
+    none. (A templated one is checked once rendered, when the task starts.)"""
+    workdir = task.workdir
+    if workdir is None or spec.pipeline_dir or is_template(workdir):
+        return []
+    if workdir.startswith(("/", "~")):
+        return []
+    return [
+        FieldError(
+            f"{path}.workdir",
+            f"'{workdir}' is relative, and this pipeline has no file whose folder it could "
+            "start from: give an absolute path",
+        )
+    ]
 
 
 def _check_text(

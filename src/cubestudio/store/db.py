@@ -11,8 +11,9 @@ from sqlalchemy import Connection, create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 
 from cubestudio.errors import StoreError
+from cubestudio.private import private_file, private_folder, tighten_if_present
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -31,7 +32,21 @@ def normalize_url(url: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL with its password hidden, for messages."""
+    """The URL with its password hidden, for messages.
+
+    The password runs to the *last* ``@`` of the address: an unescaped ``@`` in it
+    (``user:secret@pw@host``) is parsed by SQLAlchemy as part of the host, which would show
+    ``pw@host``. Hiding up to the last ``@`` may hide more than the password, never less.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        query = rest.find("?")
+        before = rest[:query] if query >= 0 else rest
+        # The last @ before the query; a ? inside the password hides its @ from that look.
+        cut = before.rfind("@") if "@" in before else rest.rfind("@")
+        user, colon, _password = rest[:cut].partition(":")
+        if colon:
+            url = f"{scheme}://{user}:hidden@{rest[cut + 1 :]}"
     try:
         return make_url(url).render_as_string(hide_password=True)
     except exc.ArgumentError:
@@ -48,12 +63,19 @@ class Database:
                 f"CUBE_DATABASE_URL is not a database URL: {safe_url(self.url)} "
                 "(use e.g. postgresql://user@host/db or sqlite:////path/cube.db)"
             ) from None
+        if parsed.host and "@" in parsed.host:
+            # Only an unescaped @ in the password gets here (`user:p@ss@host`): the driver
+            # would try to reach the host `ss@host` and name it, password piece included.
+            raise StoreError(
+                f"CUBE_DATABASE_URL {safe_url(self.url)}: the password holds an '@': write "
+                "it as %40 (user:p%40ss@host)"
+            )
         self.backend = parsed.get_backend_name()
         self._held: Connection | None = None
         options: dict[str, Any] = {"future": True}
         if self.backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite_file(Path(parsed.database))
             options["connect_args"] = {"timeout": 30, "isolation_level": None}
         else:
             options["pool_pre_ping"] = True
@@ -109,14 +131,10 @@ class Database:
             raise StoreError(f"database {self.display_url} is not usable: {err.orig}") from None
         if current == HEAD_REVISION:
             return
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        with self.engine.connect() as conn, _migration_lock(conn):
+            # Another process may have migrated while this one waited for the lock.
+            if _current_revision(conn) != HEAD_REVISION:
+                _upgrade(conn)
 
     def dispose(self) -> None:
         if self._held is not None:
@@ -138,11 +156,82 @@ def _current_revision(conn: Connection) -> str | None:
     return str(row[0]) if row else None
 
 
+# PostgreSQL advisory locks are keyed by integers: this one, with the schema's name hashed.
+_PG_MIGRATION_LOCK = 0x43554245  # "CUBE"
+_MYSQL_LOCK_WAIT = 300  # seconds; migrations take well under one
+
+
+@contextmanager
+def _migration_lock(conn: Connection) -> Iterator[None]:
+    """Hold the database's migration lock, in a transaction that commits on leaving: engine
+    replicas, schedulers and servers start together, and two of them migrating a fresh
+    database at once would both create the same tables. The loser waits, then finds the
+    schema current. Keyed per schema or database, so unrelated ones never wait on each other.
+    """
+    backend = conn.dialect.name
+    if backend == "postgresql":  # transaction-scoped: released by the commit, or the crash
+        with conn.begin():
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                {"key": _PG_MIGRATION_LOCK},
+            )
+            yield
+        return
+    if backend == "mysql":  # MySQL DDL commits as it goes: a session lock spans all of it
+        name = "LEFT(CONCAT('cubestudio-migrate:', DATABASE()), 64)"
+        got = conn.execute(text(f"SELECT GET_LOCK({name}, {_MYSQL_LOCK_WAIT})")).scalar()
+        conn.commit()
+        if got != 1:
+            where = conn.engine.url.render_as_string(hide_password=True)
+            raise StoreError(
+                f"database {where}: another process has held the migration lock for "
+                f"{_MYSQL_LOCK_WAIT}s (SHOW PROCESSLIST shows it); try again once it ends"
+            )
+        try:
+            with conn.begin():
+                yield
+        finally:
+            conn.execute(text(f"SELECT RELEASE_LOCK({name})"))
+            conn.commit()
+        return
+    # SQLite: every transaction here opens with BEGIN IMMEDIATE (see _configure_sqlite), which
+    # takes the database's write lock: a second migrator waits in busy_timeout until the
+    # first commits (in WAL mode, BEGIN EXCLUSIVE would take no more than that).
+    with conn.begin():
+        yield
+
+
+def _upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+
+
 def _is_connect_failure(err: exc.OperationalError) -> bool:
     words = str(err.orig).lower()
     return any(
         w in words for w in ("connect", "refused", "unknown host", "timeout", "access denied")
     )
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database file private to the user, created so before SQLite creates it with the
+    process's umask (an empty file is an empty database), and its folder 0700 when made here
+    (an existing one is the user's to keep as it is). SQLite gives the -wal and -shm files the
+    database file's mode; older ones are tightened too."""
+    private_folder(
+        path.parent,
+        label=f"the database folder {path.parent}",
+        fix="point CUBE_DATABASE_URL (or CUBE_HOME) at a folder",
+        tighten=False,
+    )
+    private_file(path, fix="point CUBE_DATABASE_URL at a database file")
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten_if_present(path.with_name(path.name + suffix))
 
 
 def _configure_sqlite(engine: Engine) -> None:

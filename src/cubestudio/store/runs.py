@@ -8,15 +8,23 @@ tasks moved in it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
 
 from cubestudio.errors import NotFoundError
 from cubestudio.spec.model import PipelineSpec
-from cubestudio.store.tables import artifacts, attempts, pipelines, runs, task_runs
+from cubestudio.store.tables import (
+    artifacts,
+    attempts,
+    pipelines,
+    run_leases,
+    runs,
+    schedule_records,
+    task_runs,
+)
 
 TASK_FIELDS = (
     "status",
@@ -228,3 +236,19 @@ def load_artifacts(
         query = query.where(artifacts.c.task_name == task_name)
     order = (artifacts.c.task_name, artifacts.c.attempt, artifacts.c.name)
     return list(conn.execute(query.order_by(*order)).mappings())
+
+
+def delete_run(conn: Connection, *, run_id: str, statuses: Collection[str]) -> str | None:
+    """The run's status, read under its row lock (None: no such run); when it is one of
+    ``statuses`` the run is deleted with every row stored with it (task runs, attempts,
+    artifact rows, its schedule record). Files (logs, artifacts) are the caller's, to delete
+    after the commit."""
+    query = select(runs.c.status).where(runs.c.id == run_id)
+    if conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE holds the whole database
+        query = query.with_for_update()
+    status = conn.execute(query).scalar()
+    if status is not None and status in statuses:
+        for table in (artifacts, attempts, task_runs, schedule_records, run_leases):
+            conn.execute(delete(table).where(table.c.run_id == run_id))
+        conn.execute(delete(runs).where(runs.c.id == run_id))
+    return None if status is None else str(status)

@@ -12,10 +12,20 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from cubestudio.store.tables import pipelines, runs, schedule_records, schedules
+from cubestudio.store.tables import attempts, pipelines, runs, schedule_records, schedules
 
 _RECORD_COLUMNS = (
     schedule_records.c.id,
@@ -269,6 +279,52 @@ def count_records(
     if statuses is not None:
         query = query.where(schedule_records.c.status.in_(list(statuses)))
     return int(conn.execute(query).scalar_one())
+
+
+def record_dates(
+    conn: Connection, *, pipeline_id: int, lo: datetime, hi: datetime
+) -> set[datetime]:
+    """The execution dates ``lo <= d <= hi`` that have a record (of any trigger or status)."""
+    query = select(schedule_records.c.execution_date).where(
+        schedule_records.c.pipeline_id == pipeline_id,
+        schedule_records.c.execution_date >= lo,
+        schedule_records.c.execution_date <= hi,
+    )
+    return set(conn.execute(query).scalars())
+
+
+def delete_records(conn: Connection, *, pipeline_id: int, status: str) -> int:
+    """Delete the pipeline's records of this status (those without a run: comed, skipped,
+    expired); returns how many."""
+    result = conn.execute(
+        delete(schedule_records).where(
+            schedule_records.c.pipeline_id == pipeline_id,
+            schedule_records.c.status == status,
+            schedule_records.c.run_id.is_(None),
+        )
+    )
+    return int(result.rowcount)
+
+
+def unstarted_runs(
+    conn: Connection, *, pipeline_id: int, triggers: Collection[str], status: str
+) -> list[RowMapping]:
+    """The pipeline's runs of these triggers in ``status`` that never had an attempt, with the
+    process recorded as driving them, oldest first; their rows stay locked until the
+    transaction ends, so an engine cannot claim one meanwhile (SQLite: BEGIN IMMEDIATE)."""
+    query = (
+        select(runs.c.id, runs.c.engine_pid, runs.c.engine_host, runs.c.engine_start)
+        .where(
+            runs.c.pipeline_id == pipeline_id,
+            runs.c.status == status,
+            runs.c.trigger.in_(list(triggers)),
+            ~exists().where(attempts.c.run_id == runs.c.id),
+        )
+        .order_by(runs.c.execution_date)
+    )
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return list(conn.execute(query).mappings())
 
 
 def _records() -> Select[Any]:

@@ -79,6 +79,9 @@ artifacts = Table(
     Column("name", String(63), primary_key=True),
     Column("kind", String(8), nullable=False),  # file / folder
     Column("size", BigInteger, nullable=False),  # bytes, a folder's files summed
+    # Hex sha256 of the stored bytes (a folder: of its sorted paths and file digests), checked
+    # on every hand-out; NULL for rows from before migration 0004 (their size is checked).
+    Column("sha256", String(64)),
     Column("uri", Text, nullable=False),  # where the artifact store keeps it
     Column("created_at", UTCDateTime, nullable=False),
 )
@@ -107,7 +110,14 @@ runs = Table(
     Column("engine_pid", Integer),
     Column("engine_host", String(255)),
     Column("engine_start", String(32)),
+    # The lease (engine service): only lease_owner may act on the run, and every write of a
+    # turn is conditional on lease_epoch, which each claim bumps (fencing).
+    Column("lease_owner", String(160)),
+    Column("lease_epoch", Integer, nullable=False, default=0, server_default="0"),
+    Column("lease_expires_at", UTCDateTime),
     Index("ix_runs_created_at", "created_at"),
+    Index("ix_runs_status", "status"),
+    Index("ix_runs_lease_owner", "lease_owner"),
     Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
 )
 
@@ -144,6 +154,40 @@ attempts = Table(
     Column("kill_at", UTCDateTime),  # when SIGKILL follows the SIGTERM already sent
     Column("message", Text),
     Column("outputs", Text),
+    Column("engine_id", String(128)),  # the engine that launched it (migration 0005)
+)
+
+# -- the engine service (migration 0005) --------------------------------------------------------
+
+engines = Table(
+    "engines",
+    metadata,
+    # `cube engine` (id: the host name, or --id) and every `cube run` driving its own run.
+    Column("id", String(128), primary_key=True),
+    Column("host", String(255), nullable=False),
+    # This process's token, "<id>/<random>": what it writes as lease_owner, so a paused
+    # process is told apart from a later one started with the same id.
+    Column("instance", String(160), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_start", String(32), nullable=False),  # with pid: defeats pid reuse
+    Column("kind", String(16), nullable=False),  # service / cli
+    Column("max_runs", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),  # a clean exit; a dead engine just stops beating
+)
+
+run_leases = Table(
+    "run_leases",
+    metadata,
+    # One row per claim of a run: which engine drove which part of it, and how that ended.
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("epoch", Integer, primary_key=True, autoincrement=False),
+    Column("engine_id", String(128), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("end_reason", String(32)),  # finished / released / lost
 )
 
 # -- the scheduler (migration 0002) -------------------------------------------------------------

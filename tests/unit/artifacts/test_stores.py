@@ -4,8 +4,6 @@ mode, over HTTP), never a mock object."""
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,40 +11,6 @@ import pytest
 from cubestudio.artifacts.local import LocalStore
 from cubestudio.artifacts.paths import safe_relative
 from cubestudio.engine.artifacts import ArtifactError, ArtifactStore
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
-    if request.param == "local":
-        return LocalStore(tmp_path / "store")
-    import boto3
-
-    from cubestudio.artifacts.s3 import S3Store
-
-    endpoint = request.getfixturevalue("s3_endpoint")
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    bucket = f"b-{tmp_path.name.lower().replace('_', '-')[-40:]}"
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
-    return S3Store.from_url(f"s3://{bucket}/cube", endpoint_url=endpoint)
 
 
 def _outputs(tmp_path: Path) -> Path:
@@ -69,8 +33,8 @@ def test_files_and_folders_round_trip(store: ArtifactStore, tmp_path: Path) -> N
     )
     assert (model.kind, model.size) == ("file", 700)
     assert (data.kind, data.size) == ("folder", 12)
-    store.fetch(model, tmp_path / "in-model")
-    store.fetch(data, tmp_path / "in-data")
+    store.fetch(model, tmp_path / "in-model", label="t.model")
+    store.fetch(data, tmp_path / "in-data", label="t.data")
     assert (tmp_path / "in-model").read_bytes() == b"weights" * 100
     assert (tmp_path / "in-data" / "split" / "test.csv").read_text() == "3,4\n5,6\n"
     assert sorted(p.name for p in (tmp_path / "in-data").rglob("*")) == [

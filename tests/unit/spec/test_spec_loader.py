@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from datetime import datetime
@@ -216,21 +217,33 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_pipeline(str(tmp_path))
-    assert message(info) == f"no such pipeline file: {tmp_path}"
+    assert message(info) == f"{tmp_path} is a folder: give the pipeline file inside it"
+
+
+def test_directory_names_the_pipeline_files_it_holds(tmp_path: Path) -> None:
+    for name in ("train.yaml", "notes.txt", "flow.py"):
+        (tmp_path / name).write_text("x")
+    with pytest.raises(SpecError) as info:
+        load_pipeline(str(tmp_path))
+    assert message(info) == (
+        f"{tmp_path} is a folder: give the pipeline file inside it (it holds flow.py, train.yaml)"
+    )
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml"])
 def test_yaml_file(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"pipe{suffix}"
     path.write_text(YAML_TEXT, encoding="utf-8")
-    assert load_pipeline(path) == load_pipeline_text(YAML_TEXT)
-    assert load_pipeline(str(path)) == load_pipeline_text(YAML_TEXT)
+    expected = load_pipeline_text(YAML_TEXT, pipeline_dir=str(tmp_path))
+    assert load_pipeline(path) == expected
+    assert load_pipeline(str(path)) == expected
+    assert expected.pipeline_dir == str(tmp_path)
 
 
 def test_json_file(tmp_path: Path) -> None:
     path = tmp_path / "pipe.json"
     path.write_text(json.dumps(JSON_DATA), encoding="utf-8")
-    assert load_pipeline(path) == load_pipeline_text(YAML_TEXT)
+    assert load_pipeline(path) == load_pipeline_text(YAML_TEXT, pipeline_dir=str(tmp_path))
 
 
 def test_bad_json_file_names_the_file(tmp_path: Path) -> None:
@@ -251,13 +264,23 @@ def test_bad_yaml_file_names_the_file(tmp_path: Path) -> None:
     assert message(info).startswith(f"{path}:3:5: invalid YAML: ")
 
 
-def test_unreadable_file(tmp_path: Path) -> None:
+def test_non_utf8_file_names_the_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "pipe.yaml"
-    path.write_bytes(b"name: \xff\xfe\n")
+    path.write_bytes(b"name: p\ndescription: caf\xe9\n")
     with pytest.raises(SpecError) as info:
         load_pipeline(path)
-    assert message(info).startswith(f"cannot read {path}: ")
-    assert "codec can't decode" in message(info)
+    assert message(info) == f"{path}:2:17: byte 0xe9 is not UTF-8 text: save the file as UTF-8"
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "pipe.yaml"
+    path.write_text("name: p\n")
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("running as root: every file is readable")
+    with pytest.raises(SpecError) as info:
+        load_pipeline(path)
+    assert message(info) == f"cannot read {path}: Permission denied"
 
 
 PY_PIPELINE = """\
@@ -289,7 +312,7 @@ def test_python_file_defining_a_pipeline(tmp_path: Path) -> None:
             """
         )
     )
-    assert spec == expected
+    assert spec == expected.model_copy(update={"pipeline_dir": str(tmp_path)})
 
 
 def test_python_file_with_two_pipelines_picks_the_one_named_pipeline(tmp_path: Path) -> None:
@@ -342,7 +365,7 @@ def test_python_file_that_raises(tmp_path: Path) -> None:
     path.write_text("x = 1 / 0\n", encoding="utf-8")
     with pytest.raises(SpecError) as info:
         load_pipeline(path)
-    assert message(info) == f"{path}: ZeroDivisionError: division by zero"
+    assert message(info) == f"{path}:1: ZeroDivisionError: division by zero"
 
 
 def test_python_file_spec_errors_pass_through(tmp_path: Path) -> None:
@@ -360,8 +383,19 @@ def test_python_file_spec_errors_pass_through(tmp_path: Path) -> None:
 # --- the shipped examples ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["diamond", "hello", "outputs", "retries", "template-variables"])
+@pytest.mark.parametrize(
+    "name",
+    ["diamond", "hello", "outputs", "retries", "template-variables", "train-script"],
+)
 def test_examples_load(name: str) -> None:
     spec = load_pipeline(EXAMPLES / f"{name}.yaml")
     assert spec.name == name
     assert spec.tasks
+    assert spec.pipeline_dir == str(EXAMPLES)
+
+
+def test_the_script_example_has_its_script_next_to_it() -> None:
+    spec = load_pipeline(EXAMPLES / "train-script.yaml")
+    train = spec.tasks[0]
+    assert train.workdir == "scripts"
+    assert (EXAMPLES / train.workdir / train.args["file"]).is_file()

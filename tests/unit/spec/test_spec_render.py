@@ -87,7 +87,7 @@ def test_template_variables_example_renders() -> None:
     assert re.search(r"^echo \"short id: +[0-9a-f]{4}\"$", out, re.M)
     assert re.search(r"^echo \"timestamp: +\d{8}-\d{6}\.\d{6}\"$", out, re.M)
     assert 'echo "run_id:         r-123"' in out
-    assert 'echo "params.version: v1"' in out
+    assert 'echo "params.version:" v1' in out
     assert out.endswith("\n")  # the trailing newline of a block scalar is kept
     assert spec.on_exit is not None
     notify = spec.on_exit.command
@@ -275,6 +275,7 @@ def test_variables() -> None:
         "runner",
         "pipeline_id",
         "pipeline_name",
+        "pipeline_dir",
         "cluster_name",
         "execution_date",
         "run_id",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
 
 from cubestudio.errors import NotFoundError, StateError
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store.db import Database
+from cubestudio.store.tables import templates
 from cubestudio.store.templates import (
     StoreCatalog,
     ensure_builtins,
@@ -72,7 +75,16 @@ def test_builtins_are_registered_once(db: Database) -> None:
                 "parameters": [{"name": "c"}],
             }
         )
-        register_template(conn, template=custom, creator="ann", now=NOW)  # shell@2
+        # A user's shell@2 from a database made before built-in names were reserved.
+        conn.execute(
+            insert(templates).values(
+                name="shell",
+                version=2,
+                spec=json.dumps(custom.model_copy(update={"version": 2}).to_data()),
+                creator="ann",
+                created_at=NOW,
+            )
+        )
         ensure_builtins(conn, now=NOW)  # must not register the built-in again as shell@3
         assert get_template(conn, name="shell").version == 2
         assert {t.name for t, _ in list_templates(conn)} == {"python", "shell"}

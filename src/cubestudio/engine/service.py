@@ -1,0 +1,348 @@
+"""The engine service: one process, one loop, every run it holds.
+
+Each run keeps its own controller (in-memory DAG bookkeeping, intent before action); the
+service multiplexes them. One turn:
+
+1. **collect**: the driver's outcomes (one selector over every attempt's pidfd and the
+   wake-up fds), routed to their runs;
+2. **claim**: when woken, or every ``poll_seconds``: take free runs up to ``max_runs`` (a
+   claim bumps the run's epoch) and read stop requests for the runs held;
+3. **advance**: only the runs that had an outcome, a due timer or a request move;
+4. **commit**: one transaction for all of them, each in a savepoint that starts with its
+   fence, so a run this process lost rolls back alone; leases and the heartbeat are renewed
+   in the same transaction every lease/3;
+5. **act**: launches and signals of the runs that committed, strictly after the commit.
+
+Nothing walks every held run per event: timers are one heap keyed by (due, run), renewal
+is one UPDATE. Time is injected (``turn(now)``), so tests step the service without sleeping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import DBAPIError
+
+from cubestudio.engine.controller import RunController
+from cubestudio.engine.launcher import Outcome
+from cubestudio.engine.lease import Identity, Lease, LeaseLost
+from cubestudio.errors import CubeError, StateError, StoreError
+from cubestudio.procinfo import is_alive
+from cubestudio.store import leases as store
+from cubestudio.store.db import Database
+
+
+class _Driver(Protocol):
+    def poll(self) -> list[Outcome]: ...
+
+    def wait(self, timeout: float | None) -> None: ...
+
+    def forget(self, run_id: str) -> None: ...
+
+
+Loader = Callable[[str], RunController]
+Log = Callable[..., None]
+
+
+def json_log(event: str, **fields: Any) -> None:
+    """One line per event on stderr, structured: what `cube engine` prints."""
+    record = {"event": event, **{k: v for k, v in fields.items() if v is not None}}
+    print(json.dumps(record, default=str, sort_keys=False), file=sys.stderr, flush=True)
+
+
+@dataclass
+class ServiceConfig:
+    lease_seconds: float = 15.0
+    max_runs: int = 10_000
+    poll_seconds: float = 2.0  # the safety net behind wake-ups
+
+
+@dataclass
+class _Held:
+    controller: RunController
+    lease: Lease
+
+
+@dataclass
+class EngineService:
+    db: Database
+    driver: _Driver
+    me: Identity
+    load: Loader
+    config: ServiceConfig = field(default_factory=ServiceConfig)
+    log: Log = json_log
+    held: dict[str, _Held] = field(default_factory=dict)
+    claiming: bool = True
+    _timers: list[tuple[datetime, int, str]] = field(default_factory=list)
+    _seq: int = 0
+    _next_claim: datetime | None = None
+    _next_renew: datetime | None = None
+    _woken: bool = True
+    _outage_since: datetime | None = None
+    _retry_at: datetime | None = None
+    _reclaim_own: bool = False  # after a database outage: take back what this process held
+
+    # -- life ---------------------------------------------------------------------------------
+    def register(self, now: datetime) -> None:
+        """Record this engine; refuse when a live process already has its id."""
+        with self.db.begin() as conn:
+            row = store.get_engine(conn, engine_id=self.me.engine_id)
+            if row is not None and row["stopped_at"] is None:
+                fresh = row["heartbeat_at"] > now - timedelta(seconds=self.config.lease_seconds)
+                same_host = row["host"] == self.me.host
+                alive = is_alive(row["pid"], row["process_start"]) if same_host else fresh
+                if alive and row["instance"] != self.me.instance:
+                    raise StateError(
+                        f"an engine with id {self.me.engine_id} is already running (process "
+                        f"{row['pid']} on host {row['host']}): give this one another --id"
+                    )
+            store.register_engine(
+                conn,
+                row={
+                    "id": self.me.engine_id,
+                    "instance": self.me.instance,
+                    "host": self.me.host,
+                    "pid": self.me.pid,
+                    "process_start": self.me.process_start,
+                    "kind": "service",
+                    "max_runs": self.config.max_runs,
+                    "started_at": now,
+                    "heartbeat_at": now,
+                    "stopped_at": None,
+                },
+            )
+        self.log("engine_started", engine=self.me.engine_id, instance=self.me.instance)
+        self._claim(now, own_prefix=f"{self.me.engine_id}/")
+
+    def shutdown(self, now: datetime) -> None:
+        """Stop claiming, release every lease at once (a peer claims them now: attempts keep
+        running and are adopted there), record the engine stopped."""
+        self.claiming = False
+        ids = list(self.held)
+        for run_id in ids:
+            self.driver.forget(run_id)
+        try:
+            with self.db.begin() as conn:
+                store.release(
+                    conn, owner=self.me.instance, run_ids=ids, now=now, reason="released"
+                )
+                store.stop_engine(conn, instance=self.me.instance, now=now)
+        except (StoreError, DBAPIError) as err:
+            self.log("release_failed", error=_one_line(err), runs=len(ids))
+        else:
+            for run_id in ids:
+                self.log("released", run=run_id)
+        self.held.clear()
+        self.log("engine_stopped", engine=self.me.engine_id)
+
+    def wake(self) -> None:
+        """A wake-up fd fired: claim and read requests in the next turn."""
+        self._woken = True
+
+    # -- one turn -----------------------------------------------------------------------------
+    def seconds_until_next(self, now: datetime) -> float:
+        """How long the loop may sleep: the earliest timer, claim or renewal."""
+        times = [t for t in (self._next_claim, self._next_renew, self._retry_at) if t]
+        if self._timers:
+            times.append(self._timers[0][0])
+        if self._woken:
+            return 0.0
+        return max(0.0, min((t - now).total_seconds() for t in times)) if times else 1.0
+
+    def turn(self, now: datetime) -> None:
+        if self._retry_at is not None and now < self._retry_at:
+            return
+        try:
+            self._turn(now)
+        except (StoreError, DBAPIError) as err:
+            self._outage(now, err)
+        else:
+            if self._outage_since is not None:
+                self.log("database_back", after_s=(now - self._outage_since).total_seconds())
+                self._outage_since = self._retry_at = None
+
+    def _turn(self, now: datetime) -> None:
+        by_run: dict[str, list[Outcome]] = defaultdict(list)
+        for outcome in self.driver.poll():
+            by_run[outcome.key.run_id].append(outcome)
+        moved: set[str] = {run_id for run_id in by_run if run_id in self.held}
+        if self._woken or self._next_claim is None or now >= self._next_claim:
+            self._woken = False
+            self._next_claim = now + timedelta(seconds=self.config.poll_seconds)
+            moved |= self._read_stop_requests(now)
+            if self.claiming:
+                own = f"{self.me.engine_id}/" if self._reclaim_own else None
+                self._reclaim_own = False
+                self._claim(now, own_prefix=own)
+        while self._timers and self._timers[0][0] <= now:
+            _, _, run_id = heapq.heappop(self._timers)
+            if run_id in self.held:
+                moved.add(run_id)
+        for run_id in moved:
+            self.held[run_id].controller.advance(now, by_run.get(run_id, []))
+        self._commit(now, moved)
+
+    def _commit(self, now: datetime, moved: set[str]) -> None:
+        renew = self._next_renew is None or now >= self._next_renew
+        lost: set[str] = set()
+        committed: list[str] = []
+        with self.db.turn() as conn:
+            for run_id in moved:
+                held = self.held[run_id]
+                try:
+                    with conn.begin_nested():  # a lost run rolls back alone
+                        held.controller.write_turn(conn, now)  # releases a finished run
+                except LeaseLost:
+                    lost.add(run_id)
+                    continue
+                committed.append(run_id)
+            if renew:
+                lost |= store.renew_all(
+                    conn,
+                    owner=self.me.instance,
+                    held=[r for r in self.held if r not in lost],
+                    now=now,
+                    expires_at=now + timedelta(seconds=self.config.lease_seconds),
+                )
+                store.beat(conn, instance=self.me.instance, now=now)
+        if renew:
+            self._next_renew = now + timedelta(seconds=self.config.lease_seconds / 3)
+            for held in self.held.values():
+                held.lease.expires_at = now + timedelta(seconds=self.config.lease_seconds)
+        for run_id in committed:
+            if run_id in lost:
+                continue
+            controller = self.held[run_id].controller
+            controller.act()
+            if controller.done:
+                self._drop(run_id)
+                self.log("finished", run=run_id, status=controller.status.value)
+            else:
+                self._schedule(run_id, now)
+        for run_id in lost:
+            self._drop(run_id)
+            self.log("lease_lost", run=run_id)
+
+    # -- claiming -----------------------------------------------------------------------------
+    def _claim(self, now: datetime, own_prefix: str | None = None) -> None:
+        room = self.config.max_runs - len(self.held)
+        if room <= 0:
+            return
+        taken: list[tuple[str, Lease]] = []
+        until = now + timedelta(seconds=self.config.lease_seconds)
+        with self.db.begin() as conn:
+            rows = store.claimable(
+                conn, now=now, host=self.me.host, limit=room, own_prefix=own_prefix
+            )
+            for row in rows:
+                if row["id"] in self.held:
+                    continue
+                epoch = store.claim(
+                    conn,
+                    run_id=row["id"],
+                    seen_epoch=row["lease_epoch"],
+                    owner=self.me.instance,
+                    engine_id=self.me.engine_id,
+                    host=self.me.host,
+                    pid=self.me.pid,
+                    process_start=self.me.process_start,
+                    now=now,
+                    expires_at=until,
+                )
+                if epoch is not None:
+                    lease = Lease(
+                        row["id"], self.me.instance, epoch, self.config.lease_seconds, until
+                    )
+                    taken.append((row["id"], lease))
+                    previous = row["lease_owner"]
+                    self.log(
+                        "take_over" if previous else "claim", run=row["id"], epoch=epoch,
+                        previous=previous,
+                    )
+        for run_id, lease in taken:
+            self._start(run_id, lease, now)
+
+    def _start(self, run_id: str, lease: Lease, now: datetime) -> None:
+        try:
+            controller = self.load(run_id)
+            controller.start(now, lease=lease)
+        except LeaseLost:
+            self.driver.forget(run_id)
+            self.log("lease_lost", run=run_id)
+            return
+        except CubeError as err:  # its snapshot cannot be loaded: fail it, go on
+            self._fail_unloadable(run_id, lease, now, err)
+            return
+        self.held[run_id] = _Held(controller, lease)
+        if controller.done:
+            self._commit(now, {run_id})
+        else:
+            self._schedule(run_id, now)
+
+    def _fail_unloadable(self, run_id: str, lease: Lease, now: datetime, err: Exception) -> None:
+        from cubestudio.store import runs as runs_store
+
+        message = f"the engine cannot load this run: {_one_line(err)}"
+        with self.db.begin() as conn:
+            lease.fence(conn, now)
+            runs_store.save_changes(
+                conn,
+                run_id=run_id,
+                run={"status": "failed", "message": message, "finished_at": now},
+            )
+            store.release(conn, owner=self.me.instance, run_ids=[run_id], now=now, reason="failed")
+        self.log("run_failed", run=run_id, error=message)
+
+    def _read_stop_requests(self, now: datetime) -> set[str]:
+        if not self.held:
+            return set()
+        with self.db.begin() as conn:
+            requested = store.stop_requests(conn, owner=self.me.instance)
+        moved = set()
+        for run_id in requested:
+            held = self.held.get(run_id)
+            if held is not None and not held.controller.stop_requested:
+                held.controller.request_stop(now)
+                moved.add(run_id)
+                self.log("stop_requested", run=run_id)
+        return moved
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _schedule(self, run_id: str, now: datetime) -> None:
+        seconds = self.held[run_id].controller.seconds_until_timer(now)
+        if seconds is not None:
+            self._seq += 1
+            heapq.heappush(self._timers, (now + timedelta(seconds=seconds), self._seq, run_id))
+
+    def _drop(self, run_id: str) -> None:
+        self.held.pop(run_id, None)
+        self.driver.forget(run_id)
+
+    def _outage(self, now: datetime, err: Exception) -> None:
+        """The database went away: keep the processes running, forget the in-memory state
+        (it may be ahead of the store), and take the runs back when it returns: recovery
+        collects what finished meanwhile from the driver's files."""
+        if self._outage_since is None:
+            self._outage_since = now
+            self.log("database_unreachable", error=_one_line(err), runs=len(self.held))
+        for run_id in list(self.held):
+            self.driver.forget(run_id)
+        self.held.clear()
+        self._timers.clear()
+        self._next_renew = None
+        waited = (now - self._outage_since).total_seconds()
+        self._retry_at = now + timedelta(seconds=min(10.0, 0.5 + waited / 2))
+        self._woken = True
+        self._reclaim_own = True
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

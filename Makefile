@@ -54,10 +54,11 @@ unit: install ## fast unit tests (SQLite only)
 test: install services lint typecheck ## the whole suite: lint, types, unit and integration on SQLite, PostgreSQL and MariaDB
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
-bench: install ## print the benchmarks' figures: engine overhead, scheduler backfill, logs
+bench: install ## print the benchmarks' figures: engine overhead, scheduler backfill, logs, engine service
 	$(BIN)/python bench/engine_overhead.py
 	$(BIN)/python bench/scheduler_backfill.py
 	$(BIN)/python bench/logs.py
+	$(BIN)/python bench/engine_service.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

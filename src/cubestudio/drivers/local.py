@@ -31,7 +31,12 @@ from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recov
 from cubestudio.logs.index import append_index
 from cubestudio.procinfo import is_alive
 
-WRAPPER = (Path(__file__).with_name("wrapper.sh")).read_text()
+# The wrapper's code without its comments: sh parses it again for every attempt.
+WRAPPER = "\n".join(
+    line
+    for line in Path(__file__).with_name("wrapper.sh").read_text().splitlines()
+    if not line.startswith("#")
+)
 MAX_OUTPUT_BYTES = 64 * 1024
 SAMPLE_SECONDS = 1.0
 _SPAWN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND

@@ -1,4 +1,5 @@
-# The per-attempt wrapper, run as: sh -c "$(cat wrapper.sh)" cube-task ATTEMPT_DIR COMMAND
+# The per-attempt wrapper, run as: sh -c CODE cube-task ATTEMPT_DIR COMMAND, CODE being this
+# file without its comment lines (sh parses it for every attempt),
 # in a new session (its pid is the process group id), stdout/stderr already on the log file,
 # with ATTEMPT_DIR and its work/ and outputs/ folders made by the engine. Only shell
 # builtins: a task costs this one sh and the subshell of its command, no other process.

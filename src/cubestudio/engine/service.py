@@ -62,6 +62,10 @@ class ServiceConfig:
     lease_seconds: float = 15.0
     max_runs: int = 10_000
     poll_seconds: float = 2.0  # the safety net behind wake-ups
+    # Runs claimed per transaction: each batch is started (its first tasks launched) before
+    # the next is claimed, so with 200 runs submitted at once the first ones start at once
+    # instead of after every claim (and SQLite's write lock is never held for all of them).
+    claim_batch: int = 16
 
 
 @dataclass
@@ -130,9 +134,7 @@ class EngineService:
             self.driver.forget(run_id)
         try:
             with self.db.begin() as conn:
-                store.release(
-                    conn, owner=self.me.instance, run_ids=ids, now=now, reason="released"
-                )
+                store.release(conn, owner=self.me.instance, run_ids=ids, now=now, reason="released")
                 store.stop_engine(conn, instance=self.me.instance, now=now)
         except (StoreError, DBAPIError) as err:
             self.log("release_failed", error=_one_line(err), runs=len(ids))
@@ -204,10 +206,14 @@ class EngineService:
                     continue
                 committed.append(run_id)
             if renew:
+                # A run that finished in this turn released its lease in write_turn: it is
+                # neither renewed nor lost (else it would be logged lease_lost, not acted on).
                 lost |= store.renew_all(
                     conn,
                     owner=self.me.instance,
-                    held=[r for r in self.held if r not in lost],
+                    held=[
+                        r for r in self.held if r not in lost and not self.held[r].controller.done
+                    ],
                     now=now,
                     expires_at=now + timedelta(seconds=self.config.lease_seconds),
                 )
@@ -232,14 +238,29 @@ class EngineService:
 
     # -- claiming -----------------------------------------------------------------------------
     def _claim(self, now: datetime, own_prefix: str | None = None) -> None:
-        room = self.config.max_runs - len(self.held)
-        if room <= 0:
-            return
+        """Claim free runs in batches, starting each batch before claiming the next. Taking
+        an earlier process's runs back (``own_prefix``) is one batch: a second query would
+        list the runs just taken again."""
+        while True:
+            room = self.config.max_runs - len(self.held)
+            if room <= 0:
+                return
+            limit = room if own_prefix is not None else min(room, self.config.claim_batch)
+            seen, taken = self._claim_batch(now, limit, own_prefix)
+            for run_id, lease in taken:
+                self._start(run_id, lease, now)
+            if own_prefix is not None or seen < limit or not taken:
+                return  # no more free runs (or only ones a peer took first)
+
+    def _claim_batch(
+        self, now: datetime, limit: int, own_prefix: str | None
+    ) -> tuple[int, list[tuple[str, Lease]]]:
+        """One claiming transaction: (rows seen, runs taken with their leases)."""
         taken: list[tuple[str, Lease]] = []
         until = now + timedelta(seconds=self.config.lease_seconds)
         with self.db.begin() as conn:
             rows = store.claimable(
-                conn, now=now, host=self.me.host, limit=room, own_prefix=own_prefix
+                conn, now=now, host=self.me.host, limit=limit, own_prefix=own_prefix
             )
             for row in rows:
                 if row["id"] in self.held:
@@ -263,11 +284,12 @@ class EngineService:
                     taken.append((row["id"], lease))
                     previous = row["lease_owner"]
                     self.log(
-                        "take_over" if previous else "claim", run=row["id"], epoch=epoch,
+                        "take_over" if previous else "claim",
+                        run=row["id"],
+                        epoch=epoch,
                         previous=previous,
                     )
-        for run_id, lease in taken:
-            self._start(run_id, lease, now)
+        return len(rows), taken
 
     def _start(self, run_id: str, lease: Lease, now: datetime) -> None:
         try:

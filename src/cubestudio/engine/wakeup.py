@@ -105,6 +105,10 @@ class PgListener:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=_LISTEN_TICK * 2)
+        if self._thread.is_alive():
+            # Still connecting (5 s at most): closing the pipe under it could let it write
+            # into a file that reuses the number. The process is ending anyway.
+            return
         os.close(self._read)
         os.close(self._write)
 

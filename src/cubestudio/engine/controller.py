@@ -643,5 +643,3 @@ class RunController:
 
 def _seconds(value: float | None) -> str:
     return f"{value:g}s" if value is not None else "?"
-
-

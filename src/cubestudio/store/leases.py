@@ -117,9 +117,7 @@ def claim(
     return epoch
 
 
-def fence(
-    conn: Connection, *, run_id: str, owner: str, epoch: int, expires_at: datetime
-) -> bool:
+def fence(conn: Connection, *, run_id: str, owner: str, epoch: int, expires_at: datetime) -> bool:
     """Renew the lease if this process still holds it: the first statement of every turn's
     transaction, which the caller rolls back when it returns False."""
     result = conn.execute(

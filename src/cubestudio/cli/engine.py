@@ -74,6 +74,7 @@ def engine(
         me=Identity(engine_id=engine_id),
         load=load,
         config=ServiceConfig(lease_seconds=settings.engine_lease, max_runs=max_runs),
+        wake_peers=lambda: wake_engines(db),
     )
     wake = WakeSocket(settings.home_dir, service.me.instance)
     wakeups: list[tuple[int, Any]] = [(wake.fileno(), None)]

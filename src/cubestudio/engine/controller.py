@@ -388,7 +388,12 @@ class RunController:
     def _launch(self, node: TaskNode, now: datetime) -> None:
         number = node.attempts + 1
         key = AttemptKey(self.run_id, node.name, number)
-        attempt = AttemptNode(number=number, status=AttemptState.RUNNING, started_at=now)
+        attempt = AttemptNode(
+            number=number,
+            status=AttemptState.RUNNING,
+            started_at=now,
+            engine_id=self.lease.owner.rsplit("/", 1)[0] if self.lease else None,
+        )
         node.attempt = attempt
         self._batch.new_attempts.append((node.name, attempt))
         try:

@@ -27,6 +27,7 @@ class AttemptNode:
     kill_at: datetime | None = None
     message: str | None = None
     outputs: dict[str, str] | None = None
+    engine_id: str | None = None  # the engine that launched it (written once, on insert)
 
     def row(self, run_id: str, task: str) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class AttemptNode:
             "kill_at": self.kill_at,
             "message": self.message,
             "outputs": _json(self.outputs),
+            "engine_id": self.engine_id,
         }
 
 

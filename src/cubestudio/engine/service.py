@@ -92,6 +92,9 @@ class EngineService:
     _outage_since: datetime | None = None
     _retry_at: datetime | None = None
     _reclaim_own: bool = False  # after a database outage: take back what this process held
+    # Wakes the other engines (their sockets, NOTIFY): called after leases are released, so
+    # a peer takes the runs at once instead of at its next look at the store.
+    wake_peers: Callable[[], None] | None = None
 
     # -- life ---------------------------------------------------------------------------------
     def register(self, now: datetime) -> None:
@@ -141,6 +144,8 @@ class EngineService:
         else:
             for run_id in ids:
                 self.log("released", run=run_id)
+            if ids and self.wake_peers is not None:
+                self.wake_peers()
         self.held.clear()
         self.log("engine_stopped", engine=self.me.engine_id)
 
@@ -230,6 +235,7 @@ class EngineService:
             if controller.done:
                 self._drop(run_id)
                 self.log("finished", run=run_id, status=controller.status.value)
+                self._woken = True  # a slot is free: claim the next pending run now
             else:
                 self._schedule(run_id, now)
         for run_id in lost:
@@ -284,7 +290,7 @@ class EngineService:
                     taken.append((row["id"], lease))
                     previous = row["lease_owner"]
                     self.log(
-                        "take_over" if previous else "claim",
+                        _claim_event(previous, self.me.engine_id),
                         run=row["id"],
                         epoch=epoch,
                         previous=previous,
@@ -363,6 +369,14 @@ class EngineService:
         self._retry_at = now + timedelta(seconds=min(10.0, 0.5 + waited / 2))
         self._woken = True
         self._reclaim_own = True
+
+
+def _claim_event(previous: str | None, engine_id: str) -> str:
+    """claim (nobody held it), reclaim (this engine id held it: a restart or an outage),
+    take_over (another engine held it)."""
+    if previous is None:
+        return "claim"
+    return "reclaim" if previous.rsplit("/", 1)[0] == engine_id else "take_over"
 
 
 def _one_line(err: BaseException) -> str:

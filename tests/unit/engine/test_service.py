@@ -92,6 +92,9 @@ def test_one_engine_claims_and_drives_many_runs(db: Database) -> None:
     assert a.held() == set(ids)
     for run_id in ids:
         assert a.launched(run_id) == ["a"]
+    with db.begin() as conn:  # the store says which engine launched each attempt
+        launched_by = {r["engine_id"] for r in runs_store.load_attempts(conn, run_id=ids[0])}
+    assert launched_by == {"a"}
     for run_id in ids:
         a.driver.finish("a", run_id=run_id)
     a.service.turn(T0 + timedelta(seconds=1))
@@ -170,9 +173,12 @@ def test_a_paused_replica_that_lost_its_run_writes_and_launches_nothing(db: Data
 def test_sigterm_releases_leases_so_a_peer_takes_over_at_once(db: Database) -> None:
     run_id = submit(db)
     a, b = Replica(db, "a"), Replica(db, "b")
+    woken: list[bool] = []
+    a.service.wake_peers = lambda: woken.append(True)
     a.service.register(T0)
     a.service.shutdown(T0 + timedelta(seconds=1))
     assert run_row(db, run_id)["lease_owner"] is None
+    assert woken == [True]  # the peers are told, not left to their next poll
     b.driver.recoveries[AttemptKey(run_id, "a", 1)] = Recovery.ADOPTED
     b.service.register(T0 + timedelta(seconds=2))  # long before a's lease would expire
     assert b.held() == {run_id}

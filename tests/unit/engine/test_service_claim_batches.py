@@ -55,7 +55,7 @@ class Engine:
         )
 
     def _log(self, event: str, **_fields: Any) -> None:
-        if event in ("claim", "take_over"):
+        if event in ("claim", "take_over", "reclaim"):
             self.claims.append((event, len(self.driver.launched)))
 
 
@@ -106,5 +106,5 @@ def test_a_restart_takes_all_its_earlier_runs_back_in_one_batch(db: Database) ->
         again.driver.recoveries[AttemptKey(run_id, "a", 1)] = Recovery.ADOPTED
     again.service.register(T0 + timedelta(seconds=1))
     assert set(again.service.held) == set(ids)
-    assert [event for event, _ in again.claims] == ["take_over"] * 5
+    assert [event for event, _ in again.claims] == ["reclaim"] * 5
     assert again.driver.launched == []  # adopted, not launched again

@@ -45,7 +45,7 @@ def engine(
         return
     from cubestudio.cli.setup import open_artifacts, open_db, open_driver
     from cubestudio.engine.lease import Identity
-    from cubestudio.engine.lifecycle import load_controller
+    from cubestudio.engine.lifecycle import load_controller, load_controllers
     from cubestudio.engine.serve import serve
     from cubestudio.engine.service import EngineService, ServiceConfig
     from cubestudio.engine.wakeup import PgListener, WakeSocket
@@ -68,6 +68,17 @@ def engine(
             lease_seconds=settings.engine_lease,
         )
 
+    def load_many(run_ids: list[str]) -> Any:
+        return load_controllers(
+            db,
+            driver,
+            run_ids,
+            kill_grace=settings.kill_grace,
+            artifacts=artifacts,
+            environ=os.environ,
+            lease_seconds=settings.engine_lease,
+        )
+
     service = EngineService(
         db=db,
         driver=driver,
@@ -75,6 +86,7 @@ def engine(
         load=load,
         config=ServiceConfig(lease_seconds=settings.engine_lease, max_runs=max_runs),
         wake_peers=lambda: wake_engines(db),
+        load_many=load_many,
     )
     wake = WakeSocket(settings.home_dir, service.me.instance)
     wakeups: list[tuple[int, Any]] = [(wake.fileno(), None)]

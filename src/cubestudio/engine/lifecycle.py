@@ -8,6 +8,7 @@ import json
 import secrets
 import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -185,21 +186,82 @@ def load_controller(
     began (a scheduled run is created by the scheduler and driven by `cube resume`)."""
     with db.begin() as conn:
         run = dict(store.get_run(conn, run_id=run_id))
-        task_rows = store.load_task_runs(conn, run_id=run["id"])
-        attempt_rows = store.load_attempts(conn, run_id=run["id"])
-        artifact_rows = store.load_artifacts(conn, run_id=run["id"])
-        pipeline_id = run["pipeline_id"]
+        rows = RunRows(
+            run,
+            store.load_task_runs(conn, run_id=run["id"]),
+            store.load_attempts(conn, run_id=run["id"]),
+            store.load_artifacts(conn, run_id=run["id"]),
+        )
+    options = _Options(db, launcher, kill_grace, artifacts, secrets, environ, lease_seconds)
+    return _controller(rows, options)
+
+
+def load_controllers(
+    db: Database,
+    launcher: Launcher,
+    run_ids: list[str],
+    *,
+    kill_grace: float,
+    artifacts: ArtifactStore | None = None,
+    environ: Mapping[str, str] | None = None,
+    lease_seconds: float = 15.0,
+) -> dict[str, RunController | CubeError]:
+    """Controllers of many runs read with one query per table (what the engine service
+    claims in a batch); a run that cannot be loaded maps to its error, the others load."""
+    with db.begin() as conn:
+        batch = store.load_runs_many(conn, run_ids=run_ids)
+    options = _Options(db, launcher, kill_grace, artifacts, None, environ, lease_seconds)
+    loaded: dict[str, RunController | CubeError] = {}
+    for run_id in run_ids:
+        if run_id not in batch.runs:
+            loaded[run_id] = StateError(f"run {run_id} no longer exists")
+            continue
+        rows = RunRows(
+            dict(batch.runs[run_id]),
+            batch.tasks.get(run_id, []),
+            batch.attempts.get(run_id, []),
+            batch.artifacts.get(run_id, []),
+        )
+        try:
+            loaded[run_id] = _controller(rows, options)
+        except CubeError as err:
+            loaded[run_id] = err
+    return loaded
+
+
+@dataclass(frozen=True)
+class RunRows:
+    run: dict[str, Any]
+    tasks: list[Any]
+    attempts: list[Any]  # ordered by task, then number
+    artifacts: list[Any]
+
+
+@dataclass(frozen=True)
+class _Options:
+    db: Database
+    launcher: Launcher
+    kill_grace: float
+    artifacts: ArtifactStore | None
+    secrets: dict[str, str] | None
+    environ: Mapping[str, str] | None
+    lease_seconds: float
+
+
+def _controller(rows: RunRows, options: _Options) -> RunController:
+    run = rows.run
     spec, templates = parse_snapshot(run["spec"])
-    if secrets is None and environ is not None:
-        secrets = available_secrets(spec, environ)
+    secrets = options.secrets
+    if secrets is None and options.environ is not None:
+        secrets = available_secrets(spec, options.environ)
     latest: dict[str, dict[str, Any]] = {}
-    for row in attempt_rows:
+    for row in rows.attempts:
         latest[row["task_name"]] = dict(row)  # ordered by number: the last one wins
-    nodes = _build_nodes(spec, task_rows, latest)
-    _attach_artifacts(nodes, artifact_rows)
+    nodes = _build_nodes(spec, rows.tasks, latest)
+    _attach_artifacts(nodes, rows.artifacts)
     base = run_variables(
         run_id=run["id"],
-        pipeline_id=pipeline_id,
+        pipeline_id=run["pipeline_id"],
         pipeline_name=run["pipeline_name"],
         creator=run["creator"],
         runner=run["runner"],
@@ -209,17 +271,17 @@ def load_controller(
         pipeline_dir=spec.pipeline_dir,
     )
     return RunController(
-        db=db,
-        launcher=launcher,
+        db=options.db,
+        launcher=options.launcher,
         run=run,
         spec=spec,
         nodes=nodes,
         base_context=base,
-        kill_grace=kill_grace,
+        kill_grace=options.kill_grace,
         templates=templates,
-        artifacts=artifacts,
+        artifacts=options.artifacts,
         secrets=secrets,
-        lease_seconds=lease_seconds,
+        lease_seconds=options.lease_seconds,
     )
 
 

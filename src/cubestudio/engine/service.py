@@ -48,6 +48,8 @@ class _Driver(Protocol):
 
 
 Loader = Callable[[str], RunController]
+# Many runs at once, one query per table: a run that cannot be loaded maps to its error.
+ManyLoader = Callable[[list[str]], dict[str, "RunController | CubeError"]]
 Log = Callable[..., None]
 
 
@@ -95,6 +97,7 @@ class EngineService:
     # Wakes the other engines (their sockets, NOTIFY): called after leases are released, so
     # a peer takes the runs at once instead of at its next look at the store.
     wake_peers: Callable[[], None] | None = None
+    load_many: ManyLoader | None = None  # else ``load``, run by run
 
     # -- life ---------------------------------------------------------------------------------
     def register(self, now: datetime) -> None:
@@ -253,8 +256,9 @@ class EngineService:
                 return
             limit = room if own_prefix is not None else min(room, self.config.claim_batch)
             seen, taken = self._claim_batch(now, limit, own_prefix)
+            loaded = self.load_many([r for r, _ in taken]) if self.load_many and taken else {}
             for run_id, lease in taken:
-                self._start(run_id, lease, now)
+                self._start(run_id, lease, now, loaded.get(run_id))
             if own_prefix is not None or seen < limit or not taken:
                 return  # no more free runs (or only ones a peer took first)
 
@@ -297,9 +301,17 @@ class EngineService:
                     )
         return len(rows), taken
 
-    def _start(self, run_id: str, lease: Lease, now: datetime) -> None:
+    def _start(
+        self,
+        run_id: str,
+        lease: Lease,
+        now: datetime,
+        loaded: RunController | CubeError | None = None,
+    ) -> None:
         try:
-            controller = self.load(run_id)
+            if isinstance(loaded, CubeError):
+                raise loaded
+            controller = loaded if loaded is not None else self.load(run_id)
             controller.start(now, lease=lease)
         except LeaseLost:
             self.driver.forget(run_id)

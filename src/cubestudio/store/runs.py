@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +123,40 @@ def list_runs(
         query = query.where(runs.c.trigger != "debug")
     query = query.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
     return list(conn.execute(query).mappings().all())
+
+
+@dataclass
+class ManyRuns:
+    """Rows of several runs, by run id; tasks by position, attempts by task then number."""
+
+    runs: dict[str, RowMapping] = field(default_factory=dict)
+    tasks: dict[str, list[RowMapping]] = field(default_factory=dict)
+    attempts: dict[str, list[RowMapping]] = field(default_factory=dict)
+    artifacts: dict[str, list[RowMapping]] = field(default_factory=dict)
+
+
+def load_runs_many(conn: Connection, *, run_ids: Sequence[str]) -> ManyRuns:
+    """What loading a controller reads, for many runs at once: one query per table."""
+    out = ManyRuns()
+    if not run_ids:
+        return out
+    ids = list(run_ids)
+    for row in conn.execute(select(runs).where(runs.c.id.in_(ids))).mappings():
+        out.runs[row["id"]] = row
+    queries = (
+        (out.tasks, task_runs, (task_runs.c.run_id, task_runs.c.position)),
+        (out.attempts, attempts, (attempts.c.run_id, attempts.c.task_name, attempts.c.number)),
+        (
+            out.artifacts,
+            artifacts,
+            (artifacts.c.run_id, artifacts.c.task_name, artifacts.c.attempt, artifacts.c.name),
+        ),
+    )
+    for target, table, order in queries:
+        query = select(table).where(table.c.run_id.in_(ids)).order_by(*order)
+        for row in conn.execute(query).mappings():
+            target.setdefault(row["run_id"], []).append(row)
+    return out
 
 
 def load_task_runs(conn: Connection, *, run_id: str) -> list[RowMapping]:

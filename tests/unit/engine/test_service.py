@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from cubestudio.drivers.memory import MemoryDriver
 from cubestudio.engine.launcher import AttemptKey, Outcome, Recovery
 from cubestudio.engine.lease import Identity
-from cubestudio.engine.lifecycle import create_run, load_controller, summary
+from cubestudio.engine.lifecycle import create_run, load_controller, load_controllers, summary
 from cubestudio.engine.service import EngineService, ServiceConfig
 from cubestudio.errors import StateError
 from cubestudio.spec.loader import load_pipeline_text
@@ -37,7 +37,9 @@ LEASE = 15.0
 class Replica:
     """One engine service with its own in-memory driver and an event log."""
 
-    def __init__(self, db: Database, engine_id: str, max_runs: int = 100) -> None:
+    def __init__(
+        self, db: Database, engine_id: str, max_runs: int = 100, batched: bool = False
+    ) -> None:
         self.db = db
         self.driver = MemoryDriver()
         self.events: list[dict[str, Any]] = []
@@ -48,7 +50,11 @@ class Replica:
             load=self._load,
             config=ServiceConfig(lease_seconds=LEASE, max_runs=max_runs),
             log=lambda event, **f: self.events.append({"event": event, **f}),
+            load_many=self._load_many if batched else None,
         )
+
+    def _load_many(self, run_ids: list[str]) -> Any:
+        return load_controllers(self.db, self.driver, run_ids, kill_grace=5, lease_seconds=LEASE)
 
     def _load(self, run_id: str) -> Any:
         return load_controller(self.db, self.driver, run_id, kill_grace=5, lease_seconds=LEASE)
@@ -256,3 +262,17 @@ def test_a_database_outage_loses_no_outcome(db: Database, monkeypatch: Any) -> N
     a.service.turn(T0 + timedelta(seconds=5.1))
     assert statuses(db, run_id)["a"] == "succeeded"
     assert a.launched(run_id) == ["a", "b"]
+
+
+def test_a_claimed_batch_loads_at_once_and_a_bad_run_in_it_fails_alone(db: Database) -> None:
+    first, bad, last = submit(db), submit(db), submit(db)
+    with db.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == bad).values(spec="[]"))
+    a = Replica(db, "a", batched=True)
+    a.service.register(T0)
+    assert a.held() == {first, last}
+    assert a.launched(first) == ["a"] and a.launched(last) == ["a"]
+    assert run_row(db, bad)["status"] == "failed"
+    a.driver.finish("a", run_id=first)
+    a.service.turn(T0 + timedelta(seconds=1))
+    assert a.launched(first) == ["a", "b"]

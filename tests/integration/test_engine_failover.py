@@ -6,7 +6,6 @@ appends its attempt number to a counter file, so a task started twice shows."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,9 +25,7 @@ from tests.integration.engine_helpers import (
     lease_history,
     now,
     pause_idle,
-    replicas_for,
     run_statuses,
-    store_for,
     submit_many,
     wait_ended,
     wait_until,
@@ -36,16 +33,6 @@ from tests.integration.engine_helpers import (
 from tests.integration.helpers import pipeline
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def replicas(cube: Cube, tmp_path: Path) -> Iterator[Replicas]:
-    yield from replicas_for(cube, tmp_path)
-
-
-@pytest.fixture
-def store(cube: Cube) -> Iterator[Database]:
-    yield from store_for(cube)
 
 
 # The tasks wait at gates the test opens, so that it knows what each replica holds when it

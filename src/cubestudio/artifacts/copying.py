@@ -68,12 +68,18 @@ def hash_fd(fd: int) -> tuple[int, str]:
     os.lseek(fd, 0, os.SEEK_SET)
     digest = hashlib.sha256()
     size = 0
+    for chunk in _chunks(fd):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _chunks(fd: int) -> Iterator[memoryview]:
+    """The file's content from the current offset, CHUNK bytes at a time, in one buffer."""
     buffer = bytearray(CHUNK)
     view = memoryview(buffer)
     while count := os.readv(fd, [buffer]):
-        digest.update(view[:count])
-        size += count
-    return size, digest.hexdigest()
+        yield view[:count]
 
 
 def hash_file(path: str | Path) -> tuple[int, str]:
@@ -190,12 +196,10 @@ def _kernel_copy(src: int, dst: int, size: int) -> bool:
 def _copy_hashing(src: int, dst: int) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
-    while count := os.readv(src, [buffer]):
-        digest.update(view[:count])
-        _write_all(dst, view[:count])
-        size += count
+    for chunk in _chunks(src):
+        digest.update(chunk)
+        _write_all(dst, chunk)
+        size += len(chunk)
     return size, digest.hexdigest()
 
 

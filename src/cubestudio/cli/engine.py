@@ -57,27 +57,18 @@ def engine(
     driver = open_driver(settings)
     artifacts = open_artifacts(settings)
 
+    options: dict[str, Any] = {
+        "kill_grace": settings.kill_grace,
+        "artifacts": artifacts,
+        "environ": os.environ,
+        "lease_seconds": settings.engine_lease,
+    }
+
     def load(run_id: str) -> Any:
-        return load_controller(
-            db,
-            driver,
-            run_id,
-            kill_grace=settings.kill_grace,
-            artifacts=artifacts,
-            environ=os.environ,
-            lease_seconds=settings.engine_lease,
-        )
+        return load_controller(db, driver, run_id, **options)
 
     def load_many(run_ids: list[str]) -> Any:
-        return load_controllers(
-            db,
-            driver,
-            run_ids,
-            kill_grace=settings.kill_grace,
-            artifacts=artifacts,
-            environ=os.environ,
-            lease_seconds=settings.engine_lease,
-        )
+        return load_controllers(db, driver, run_ids, **options)
 
     service = EngineService(
         db=db,

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from cubestudio.store.db import Database
+
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 MY_ADMIN = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 CUBE = str(Path(sys.executable).with_name("cube"))
@@ -70,6 +72,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cube.db'}"
+
+
+def open_database(url: str) -> Iterator[Database]:
+    """The store at ``url`` with the schema, disposed of after the test."""
+    database = Database(url)
+    database.ensure_schema()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A fresh store with the schema on each backend."""
+    yield from open_database(db_url)
 
 
 class Cube:

@@ -123,13 +123,13 @@ def _full(store: Database, instance: str, runs: int) -> bool:
 def test_kill_9_of_one_replica_of_three(
     cube: Cube, replicas: Replicas, store: Database, tmp_path: Path
 ) -> None:
-    """40 runs over 3 replicas (at most 5 runs each at once); one replica is killed with
+    """60 runs over 3 replicas (at most 5 runs each at once); one replica is killed with
     SIGKILL while its 5 runs are at their second level (attempts running, a retry to come, a
-    timeout due) and 25 runs still wait; the others take its runs over within the lease
+    timeout due) and 45 runs still wait; the others take its runs over within the lease
     time, adopt their attempts, enforce their timeouts and retries, start none twice."""
     files = _files(tmp_path, 0.2)
     engines = [replicas.start(f"e{n}", "--max-runs", "5") for n in (1, 2, 3)]
-    kinds = ["fan", "fan", "flaky", "fan", "timeout"] * 8
+    kinds = ["fan", "fan", "flaky", "fan", "timeout"] * 12
     ids = submit_many(cube, [files[kind] for kind in kinds])
     victim = engines[1]
     instance = victim.instance()

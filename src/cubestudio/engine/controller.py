@@ -131,6 +131,15 @@ class RunController:
 
         ``lease``: the engine service claimed the run already; else this process takes the
         lease itself (as ``me``, by default a one-run CLI identity)."""
+        self.begin(now, lease=lease, me=me)
+        self._write_and_act(now)
+
+    def begin(
+        self, now: datetime, *, lease: Lease | None = None, me: Identity | None = None
+    ) -> None:
+        """``start`` up to its first turn's moves, in memory: the caller writes them
+        (``write_turn``) and acts (``act``), as the engine service does for a whole batch of
+        runs it claimed, in one transaction."""
         self._claim(now, lease, me)
         if self.spec.secrets:
             # Values kept when the run began win over what this engine was given, so that
@@ -152,7 +161,7 @@ class RunController:
         if self.stop_requested:
             self._begin_stop(now, STOP)
         self._maybe_start_exit_task(now)
-        self._turn(now, [])
+        self.advance(now, [])
 
     def _claim(self, now: datetime, lease: Lease | None, me: Identity | None) -> None:
         """Hold the run's lease, compare-and-set: two `cube resume` started at once cannot
@@ -244,6 +253,9 @@ class RunController:
     # -- one turn ---------------------------------------------------------------------------
     def _turn(self, now: datetime, outcomes: list[Outcome]) -> None:
         self.advance(now, outcomes)
+        self._write_and_act(now)
+
+    def _write_and_act(self, now: datetime) -> None:
         if not self._batch.empty or self._renew_due(now):
             with self.db.turn() as conn:
                 self.write_turn(conn, now)
@@ -262,11 +274,14 @@ class RunController:
         self._launch_ready(now)
         self._maybe_finish_run(now)
 
-    def write_turn(self, conn: Connection, now: datetime) -> None:
+    def write_turn(self, conn: Connection, now: datetime, *, fenced: bool = False) -> None:
         """Write the turn in the caller's transaction, first of all the lease's fence:
         LeaseLost when another engine took the run (the caller rolls back, nothing is
-        acted on, and this controller must be dropped)."""
-        if self.lease is not None:
+        acted on, and this controller must be dropped). ``fenced``: the caller fenced this
+        run's lease already in this transaction, with those of other runs (one statement)."""
+        if self.lease is not None and fenced:
+            self.lease.expires_at = self.lease.renewed_until(now)
+        elif self.lease is not None:
             try:
                 self.lease.fence(conn, now)
             except LeaseLost:

@@ -125,10 +125,9 @@ def take(
             "(the local driver adopts processes only on the host they run on)"
         )
     until = now + timedelta(seconds=seconds)
-    epoch = store.claim(
+    taken = store.claim(
         conn,
-        run_id=run_id,
-        seen_epoch=row["lease_epoch"],
+        seen={run_id: row["lease_epoch"]},
         owner=me.instance,
         engine_id=me.engine_id,
         host=me.host,
@@ -137,6 +136,6 @@ def take(
         now=now,
         expires_at=until,
     )
-    if epoch is None:  # a concurrent claimer won between our read and write
+    if run_id not in taken:  # a concurrent claimer won between our read and write
         raise StateError(f"run {run_id} was just taken by another engine")
-    return Lease(run_id, me.instance, epoch, seconds, until)
+    return Lease(run_id, me.instance, taken[run_id], seconds, until)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cubestudio.engine.controller import RunController
@@ -204,15 +205,17 @@ class EngineService:
         lost: set[str] = set()
         committed: list[str] = []
         with self.db.turn() as conn:
-            for run_id in moved:
-                held = self.held[run_id]
-                try:
-                    with conn.begin_nested():  # a lost run rolls back alone
-                        held.controller.write_turn(conn, now)  # releases a finished run
-                except LeaseLost:
-                    lost.add(run_id)
-                    continue
-                committed.append(run_id)
+            if len(moved) > 1 and store.fence_many(
+                conn,
+                owner=self.me.instance,
+                epochs={run_id: self.held[run_id].lease.epoch for run_id in moved},
+                expires_at=now + timedelta(seconds=self.config.lease_seconds),
+            ):  # every lease still ours: one fence for all, no savepoints
+                for run_id in moved:
+                    self.held[run_id].controller.write_turn(conn, now, fenced=True)
+                    committed.append(run_id)
+            else:
+                committed = self._write_one_by_one(conn, now, moved, lost)
             if renew:
                 # A run that finished in this turn released its lease in write_turn: it is
                 # neither renewed nor lost (else it would be logged lease_lost, not acted on).
@@ -245,6 +248,22 @@ class EngineService:
             self._drop(run_id)
             self.log("lease_lost", run=run_id)
 
+    def _write_one_by_one(
+        self, conn: Connection, now: datetime, moved: set[str], lost: set[str]
+    ) -> list[str]:
+        """Each run's turn fenced in a savepoint of its own, so that a lost run rolls back
+        alone (its id goes to ``lost``); the runs written."""
+        committed = []
+        for run_id in moved:
+            try:
+                with conn.begin_nested():
+                    self.held[run_id].controller.write_turn(conn, now)  # releases a finished run
+            except LeaseLost:
+                lost.add(run_id)
+                continue
+            committed.append(run_id)
+        return committed
+
     # -- claiming -----------------------------------------------------------------------------
     def _claim(self, now: datetime, own_prefix: str | None = None) -> None:
         """Claim free runs in batches, starting each batch before claiming the next. Taking
@@ -257,8 +276,9 @@ class EngineService:
             limit = room if own_prefix is not None else min(room, self.config.claim_batch)
             seen, taken = self._claim_batch(now, limit, own_prefix)
             loaded = self.load_many([r for r, _ in taken]) if self.load_many and taken else {}
-            for run_id, lease in taken:
-                self._start(run_id, lease, now, loaded.get(run_id))
+            begun = {r for r, lease in taken if self._begin(r, lease, now, loaded.get(r))}
+            if begun:
+                self._commit(now, begun)  # the batch's first moves: one transaction
             if own_prefix is not None or seen < limit or not taken:
                 return  # no more free runs (or only ones a peer took first)
 
@@ -272,59 +292,50 @@ class EngineService:
             rows = store.claimable(
                 conn, now=now, host=self.me.host, limit=limit, own_prefix=own_prefix
             )
-            for row in rows:
-                if row["id"] in self.held:
-                    continue
-                epoch = store.claim(
-                    conn,
-                    run_id=row["id"],
-                    seen_epoch=row["lease_epoch"],
-                    owner=self.me.instance,
-                    engine_id=self.me.engine_id,
-                    host=self.me.host,
-                    pid=self.me.pid,
-                    process_start=self.me.process_start,
-                    now=now,
-                    expires_at=until,
-                )
-                if epoch is not None:
-                    lease = Lease(
-                        row["id"], self.me.instance, epoch, self.config.lease_seconds, until
-                    )
-                    taken.append((row["id"], lease))
-                    previous = row["lease_owner"]
-                    self.log(
-                        _claim_event(previous, self.me.engine_id),
-                        run=row["id"],
-                        epoch=epoch,
-                        previous=previous,
-                    )
-        return len(rows), taken
+            seen = len(rows)
+            rows = [row for row in rows if row["id"] not in self.held]
+            epochs = store.claim(
+                conn,
+                seen={row["id"]: row["lease_epoch"] for row in rows},
+                owner=self.me.instance,
+                engine_id=self.me.engine_id,
+                host=self.me.host,
+                pid=self.me.pid,
+                process_start=self.me.process_start,
+                now=now,
+                expires_at=until,
+            )
+        for row in rows:
+            epoch = epochs.get(row["id"])
+            if epoch is None:
+                continue
+            lease = Lease(row["id"], self.me.instance, epoch, self.config.lease_seconds, until)
+            taken.append((row["id"], lease))
+            previous = row["lease_owner"]
+            event = _claim_event(previous, self.me.engine_id)
+            self.log(event, run=row["id"], epoch=epoch, previous=previous)
+        return seen, taken
 
-    def _start(
+    def _begin(
         self,
         run_id: str,
         lease: Lease,
         now: datetime,
         loaded: RunController | CubeError | None = None,
-    ) -> None:
+    ) -> bool:
+        """Load a claimed run and make its first moves in memory (the caller writes and acts
+        on them); False when it cannot be loaded (it is failed with a message)."""
         try:
             if isinstance(loaded, CubeError):
                 raise loaded
             controller = loaded if loaded is not None else self.load(run_id)
-            controller.start(now, lease=lease)
-        except LeaseLost:
-            self.driver.forget(run_id)
-            self.log("lease_lost", run=run_id)
-            return
+            controller.begin(now, lease=lease)
         except CubeError as err:  # its snapshot cannot be loaded: fail it, go on
+            self.driver.forget(run_id)
             self._fail_unloadable(run_id, lease, now, err)
-            return
+            return False
         self.held[run_id] = _Held(controller, lease)
-        if controller.done:
-            self._commit(now, {run_id})
-        else:
-            self._schedule(run_id, now)
+        return True
 
     def _fail_unloadable(self, run_id: str, lease: Lease, now: datetime, err: Exception) -> None:
         from cubestudio.store import runs as runs_store

@@ -58,11 +58,8 @@ class Harness:
 
 
 @pytest.fixture
-def harness(db_url: str) -> Iterator[Harness]:
-    db = Database(db_url)
-    db.ensure_schema()
-    yield Harness(db)
-    db.dispose()
+def harness(db: Database) -> Harness:
+    return Harness(db)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,14 +66,6 @@ class Replica:
 
     def kinds(self) -> list[str]:
         return [e["event"] for e in self.events]
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    database.ensure_schema()
-    yield database
-    database.dispose()
 
 
 def submit(db: Database, now: datetime = T0) -> str:

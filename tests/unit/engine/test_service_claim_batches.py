@@ -5,11 +5,9 @@ task started)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 
 from cubestudio.drivers.memory import MemoryDriver
@@ -28,14 +26,6 @@ name: one
 tasks:
   - {name: a, command: "true"}
 """
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    database.ensure_schema()
-    yield database
-    database.dispose()
 
 
 class Engine:

@@ -4,11 +4,8 @@ bench/engine_service.py, where 2 of 200 runs were logged lease_lost and never fi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from cubestudio.drivers.memory import MemoryDriver
 from cubestudio.engine.lease import Identity
@@ -25,14 +22,6 @@ tasks:
   - {name: a, command: "true"}
   - {name: b, command: "false", depends: [a]}
 """
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    database.ensure_schema()
-    yield database
-    database.dispose()
 
 
 def test_a_run_ending_in_a_renewal_turn_is_finished_not_lost(db: Database) -> None:

@@ -19,6 +19,7 @@ from cubestudio.logs import append_index
 from cubestudio.logs.view import LogRequest, LogStream, open_logs
 from cubestudio.spec.loader import load_pipeline_text
 from cubestudio.store.db import Database
+from tests.conftest import open_database
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -76,10 +77,7 @@ class LoggedRun:
 
 @pytest.fixture
 def db(sqlite_url: str) -> Iterator[Database]:
-    database = Database(sqlite_url)
-    database.ensure_schema()
-    yield database
-    database.dispose()
+    yield from open_database(sqlite_url)
 
 
 @pytest.fixture

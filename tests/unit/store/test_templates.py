@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -27,14 +26,6 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 def _template(command: str = "echo {{ args.n }}", **extra: object) -> TemplateSpec:
     data = {"name": "echo", "command": command, "parameters": [{"name": "n", "type": "int"}]}
     return TemplateSpec.model_validate({**data, **extra})
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    database.ensure_schema()
-    yield database
-    database.dispose()
 
 
 def test_versions_are_immutable_and_name_means_latest(db: Database) -> None:

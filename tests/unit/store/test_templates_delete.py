@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -39,14 +38,6 @@ def _template(command: str = "echo {{ args.n }}", name: str = "echo") -> Templat
 def _pipeline(ref: str, **extra: object) -> PipelineSpec:
     task = {"name": "t", "template": ref, "args": {"n": 1}}
     return pipeline_from_data({"name": "p", "tasks": [task], **extra}, check=False)
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    database.ensure_schema()
-    yield database
-    database.dispose()
 
 
 @pytest.mark.parametrize("name", ["shell", "python"])

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     # Where artifacts are kept: empty for $CUBE_HOME/artifacts, or s3://bucket/prefix.
     artifact_store: str | None = None
     s3_endpoint_url: str | None = None
+    # The server (cube server). CUBE_SECRET_KEY: the Fernet key of project secrets (else
+    # $CUBE_HOME/secret.key); CUBE_ADMIN_PASSWORD: the first admin's password (else one is
+    # generated and kept in $CUBE_HOME/admin-password); login sessions last session_hours.
+    secret_key: str | None = None
+    admin_password: str | None = None
+    session_hours: float = 12.0
     # Fault injection for the crash tests: "<point>:<task>" makes the engine SIGKILL itself there.
     failpoint: str | None = None
 

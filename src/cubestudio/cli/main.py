@@ -428,6 +428,15 @@ def _register_schedule_commands() -> None:
 _register_schedule_commands()
 
 
+def _register_server_commands() -> None:
+    from cubestudio.cli.server import register
+
+    register(app)
+
+
+_register_server_commands()
+
+
 def main() -> None:
     """Entry point: every CubeError becomes one line on stderr and a non-zero exit."""
     # Logs, value outputs and the database can hold secrets: all cube and its tasks write is

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from cubestudio.errors import StoreError
 from cubestudio.private import private_file, private_folder, tighten_if_present
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -197,18 +197,38 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
     # SQLite: every transaction here opens with BEGIN IMMEDIATE (see _configure_sqlite), which
     # takes the database's write lock: a second migrator waits in busy_timeout until the
     # first commits (in WAL mode, BEGIN EXCLUSIVE would take no more than that).
-    with conn.begin():
-        yield
+    # Foreign keys are off meanwhile (a pragma that only works outside a transaction): a
+    # migration in batch mode copies a table other tables point at, drops it and renames the
+    # copy, which SQLite's own procedure for schema changes does with them off. They are
+    # checked before the commit.
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with conn.begin():
+            yield
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+            if broken is not None:
+                raise StoreError(f"the migration broke a foreign key: {tuple(broken)}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
-def _upgrade(conn: Connection) -> None:
+def _upgrade(conn: Connection, revision: str = "head", *, down: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
-    command.upgrade(config, "head")
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def migrate(db: Database, revision: str, *, down: bool = False) -> None:
+    """Up (or down) to ``revision`` under the migration lock, as ensure_schema goes to the
+    head: for tests of a migration with data written at an older revision."""
+    with db.engine.connect() as conn, _migration_lock(conn):
+        _upgrade(conn, revision, down=down)
 
 
 def _is_connect_failure(err: exc.OperationalError) -> bool:

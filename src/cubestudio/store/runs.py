@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
 
 from cubestudio.errors import NotFoundError
 from cubestudio.spec.model import PipelineSpec
+from cubestudio.store import events as event_store
 from cubestudio.store.tables import (
+    DEFAULT_PROJECT_ID,
     artifacts,
     attempts,
     pipelines,
@@ -52,16 +54,29 @@ RUN_FIELDS = ("status", "started_at", "finished_at", "deadline", "message", "sto
 
 
 def upsert_pipeline(
-    conn: Connection, *, name: str, spec_json: str, creator: str, now: datetime
+    conn: Connection,
+    *,
+    name: str,
+    spec_json: str,
+    creator: str,
+    now: datetime,
+    project_id: int = DEFAULT_PROJECT_ID,
 ) -> tuple[int, str]:
     """Record the pipeline's latest definition; returns (id, creator of the first version)."""
     row = conn.execute(
-        select(pipelines.c.id, pipelines.c.creator).where(pipelines.c.name == name)
+        select(pipelines.c.id, pipelines.c.creator).where(
+            pipelines.c.project_id == project_id, pipelines.c.name == name
+        )
     ).first()
     if row is None:
         result = conn.execute(
             insert(pipelines).values(
-                name=name, creator=creator, spec=spec_json, created_at=now, updated_at=now
+                project_id=project_id,
+                name=name,
+                creator=creator,
+                spec=spec_json,
+                created_at=now,
+                updated_at=now,
             )
         )
         pk = result.inserted_primary_key
@@ -85,6 +100,10 @@ def insert_run(conn: Connection, *, run: dict[str, Any], tasks: Sequence[dict[st
     conn.execute(insert(runs).values(**run))
     if tasks:
         conn.execute(insert(task_runs), list(tasks))
+    event_store.record(
+        conn,
+        rows=event_store.change_rows(run_id=run["id"], now=run["created_at"], run=run),
+    )
 
 
 def get_run(conn: Connection, *, run_id: str) -> RowMapping:
@@ -200,9 +219,13 @@ def save_changes(
     new_attempts: Iterable[dict[str, Any]] = (),
     attempts_changed: Iterable[dict[str, Any]] = (),
     new_artifacts: Iterable[dict[str, Any]] = (),
+    now: datetime | None = None,
 ) -> None:
     """Persist one engine turn. Task and attempt dicts carry every field of their table, so
-    each table takes one executemany."""
+    each table takes one executemany. Every change is also an event (store.events), written
+    at ``now`` (else the wall clock)."""
+    now = now or datetime.now(UTC)
+    tasks, attempts_changed = list(tasks), list(attempts_changed)
     if run:
         conn.execute(update(runs).where(runs.c.id == run_id).values(**run))
     task_rows = [
@@ -227,6 +250,12 @@ def save_changes(
     ]
     if attempt_rows:
         conn.execute(_UPDATE_ATTEMPTS, attempt_rows)
+    event_store.record(
+        conn,
+        rows=event_store.change_rows(
+            run_id=run_id, now=now, run=run, tasks=tasks, attempts=[*inserts, *attempts_changed]
+        ),
+    )
 
 
 def set_engine(
@@ -285,5 +314,6 @@ def delete_run(conn: Connection, *, run_id: str, statuses: Collection[str]) -> s
     if status is not None and status in statuses:
         for table in (artifacts, attempts, task_runs, schedule_records, run_leases):
             conn.execute(delete(table).where(table.c.run_id == run_id))
+        event_store.delete_of_run(conn, run_id=run_id)
         conn.execute(delete(runs).where(runs.c.id == run_id))
     return None if status is None else str(status)

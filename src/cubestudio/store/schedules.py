@@ -25,7 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from cubestudio.store.tables import attempts, pipelines, runs, schedule_records, schedules
+from cubestudio.store.tables import (
+    DEFAULT_PROJECT_ID,
+    attempts,
+    pipelines,
+    runs,
+    schedule_records,
+    schedules,
+)
 
 _RECORD_COLUMNS = (
     schedule_records.c.id,
@@ -47,8 +54,13 @@ def get_schedule(conn: Connection, *, pipeline_id: int) -> RowMapping | None:
     return conn.execute(query).mappings().first()
 
 
-def find_pipeline(conn: Connection, *, name: str) -> int | None:
-    return conn.execute(select(pipelines.c.id).where(pipelines.c.name == name)).scalar()
+def find_pipeline(
+    conn: Connection, *, name: str, project_id: int = DEFAULT_PROJECT_ID
+) -> int | None:
+    query = select(pipelines.c.id).where(
+        pipelines.c.project_id == project_id, pipelines.c.name == name
+    )
+    return conn.execute(query).scalar()
 
 
 def insert_schedule(conn: Connection, *, values: dict[str, Any]) -> None:

@@ -49,15 +49,45 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
+# Integer ids that grow without end: BIGINT, but INTEGER on SQLite, where only an INTEGER
+# PRIMARY KEY is the rowid that autoincrements.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+DEFAULT_PROJECT_ID = 1  # the `default` project (migration 0006): the local CLI's
+
 pipelines = Table(
     "pipelines",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(63), nullable=False, unique=True),
+    Column(
+        "project_id",
+        Integer,
+        ForeignKey("projects.id", name="fk_pipelines_project"),
+        nullable=False,
+        server_default="1",
+    ),
+    Column("name", String(63), nullable=False),  # unique in its project
     Column("creator", String(128), nullable=False),
-    Column("spec", Text, nullable=False),
+    Column("spec", Text, nullable=False),  # the latest definition (its latest version's spec)
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The number of its newest saved version (pipeline_versions); 0: never saved as a version
+    # (a pipeline only ever run from a file by the CLI).
+    Column("latest_version", Integer, nullable=False, server_default="0"),
+    Column("deleted_at", UTCDateTime),  # deleted: hidden, its runs kept read-only
+    UniqueConstraint("project_id", "name", name="uq_pipelines_project_name"),
+)
+
+pipeline_versions = Table(
+    "pipeline_versions",
+    metadata,
+    # Every save of a pipeline, immutable: runs pin the version they were triggered from.
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("spec", Text, nullable=False),  # JSON of the pipeline's data (PipelineSpec)
+    Column("layout", Text),  # JSON of the editor's extras: node positions, notes
+    Column("author", String(128), nullable=False),
+    Column("message", Text),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 templates = Table(
@@ -68,6 +98,8 @@ templates = Table(
     Column("spec", Text, nullable=False),
     Column("creator", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # NULL: platform-wide (registered by a platform admin); else the project that owns it.
+    Column("project_id", Integer, ForeignKey("projects.id", name="fk_templates_project")),
 )
 
 artifacts = Table(
@@ -115,7 +147,18 @@ runs = Table(
     Column("lease_owner", String(160)),
     Column("lease_epoch", Integer, nullable=False, default=0, server_default="0"),
     Column("lease_expires_at", UTCDateTime),
+    # The run's project (its pipeline's, kept here so every list filters on one column) and
+    # the pipeline version it was triggered from (NULL: from a file, not a saved version).
+    Column(
+        "project_id",
+        Integer,
+        ForeignKey("projects.id", name="fk_runs_project"),
+        nullable=False,
+        server_default="1",
+    ),
+    Column("pipeline_version", Integer),
     Index("ix_runs_created_at", "created_at"),
+    Index("ix_runs_project_created", "project_id", "created_at"),
     Index("ix_runs_status", "status"),
     Index("ix_runs_lease_owner", "lease_owner"),
     Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
@@ -225,4 +268,101 @@ schedule_records = Table(
     Column("launches", Integer, nullable=False, default=0),  # tries, capped: see admission
     UniqueConstraint("pipeline_id", "execution_date", name="uq_schedule_records_tick"),
     Index("ix_schedule_records_status", "pipeline_id", "status", "execution_date"),
+)
+
+# -- the server: users, projects, tokens, secrets, events, alerts (migration 0006) ---------------
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("password_hash", String(255)),  # argon2; NULL: no password login (tokens only)
+    Column("is_admin", Boolean, nullable=False, default=False),  # a platform admin
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin / developer / viewer
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    # Login sessions (kind "session") and API tokens for programs (kind "api"). Only the
+    # SHA-256 of a token is kept: tokens are 256 random bits, so a fast hash is enough (a
+    # password needs argon2 because people choose guessable ones).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # shown in lists to tell tokens apart
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+project_secrets = Table(
+    "project_secrets",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("name", String(63), primary_key=True),
+    Column("ciphertext", Text, nullable=False),  # Fernet (AES-128-CBC + HMAC) of the value
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    # State changes of runs, tasks and attempts, written in the transaction that made them
+    # (store.runs.save_changes): the server streams them (SSE) by id, so a client that comes
+    # back with Last-Event-ID misses nothing.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),  # run / task / attempt
+    Column("payload", Text, nullable=False),  # JSON
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_events_run", "run_id", "id"),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    # One webhook call to make (an outbox): the engine records it in its turn, a sender
+    # delivers it with retries, so a slow endpoint never blocks the engine.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), nullable=False),
+    Column("task_name", String(63)),  # NULL: an alert on the run itself
+    Column("event", String(16), nullable=False),  # failure / success / timeout / retry
+    Column("url", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # the JSON body, signed when sent
+    Column("status", String(16), nullable=False),  # pending / delivered / failed
+    Column("tries", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_alert_deliveries_due", "status", "next_try_at"),
+    Index("ix_alert_deliveries_run", "run_id"),
 )

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, column, insert, inspect, table, text
 
 from cubestudio.store import runs as store
-from cubestudio.store.db import MIGRATIONS, Database
+from cubestudio.store.db import Database, migrate
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).replace(tzinfo=None)
-
-
-def _migrate(db: Database, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _columns(db: Database) -> set[str]:
@@ -51,14 +41,14 @@ def _old_row(db: Database) -> None:
 def test_rows_from_before_digests_read_back_without_one(db_url: str) -> None:
     db = Database(db_url)
     try:
-        _migrate(db, "0003")
+        migrate(db, "0003")
         assert "sha256" not in _columns(db)
         _old_row(db)
         db.ensure_schema()
         with db.begin() as conn:
             (row,) = store.load_artifacts(conn, run_id="r1")
         assert (row["size"], row["sha256"]) == (700, None)
-        _migrate(db, "0003", down=True)
+        migrate(db, "0003", down=True)
         assert "sha256" not in _columns(db)
         db.ensure_schema()
         assert "sha256" in _columns(db)

@@ -1,0 +1,53 @@
+"""The FastAPI application: the store and the security helpers on ``app.state``, the routers
+under /api/v1, the error format, /healthz and /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from cubestudio import __version__
+from cubestudio.api import errors
+from cubestudio.api.routes import auth, projects
+from cubestudio.auth.ratelimit import LoginLimiter
+from cubestudio.auth.secretbox import SecretBox
+from cubestudio.settings import Settings
+from cubestudio.store.db import Database
+
+PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Cube Studio",
+        version=__version__,
+        description="Pipelines, runs, templates and schedules of Cube Studio. Every route "
+        "but login, /healthz and /metrics needs `Authorization: Bearer <token>`.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.resolved_database_url())
+    app.state.limiter = LoginLimiter()
+    app.state.secrets = SecretBox.load(home=settings.home_dir, key=settings.secret_key)
+    errors.install(app)
+    api = APIRouter(prefix=PREFIX)
+    for module in (auth, projects):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    return app
+
+
+def healthz(request: Request) -> JSONResponse:
+    """Alive, and whether the database answers (no authentication: for load balancers)."""
+    db: Database = request.app.state.db
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return JSONResponse({"status": "degraded", "database": "unreachable"}, 503)
+    return JSONResponse({"status": "ok", "database": "ok", "version": __version__})

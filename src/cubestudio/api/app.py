@@ -9,8 +9,19 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cubestudio import __version__
-from cubestudio.api import errors
-from cubestudio.api.routes import auth, projects
+from cubestudio.api import errors, metrics
+from cubestudio.api.routes import (
+    alerts,
+    artifacts,
+    auth,
+    events,
+    logs,
+    pipelines,
+    projects,
+    runs,
+    secrets,
+    templates,
+)
 from cubestudio.auth.ratelimit import LoginLimiter
 from cubestudio.auth.secretbox import SecretBox
 from cubestudio.settings import Settings
@@ -35,9 +46,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.secrets = SecretBox.load(home=settings.home_dir, key=settings.secret_key)
     errors.install(app)
     api = APIRouter(prefix=PREFIX)
-    for module in (auth, projects):
+    areas = (auth, projects, pipelines, runs, logs, artifacts, events, templates, secrets, alerts)
+    for module in areas:
         api.include_router(module.router)
     app.include_router(api)
+    metrics.install(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app
 

@@ -10,10 +10,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import RowMapping
 
 from cubestudio.api.errors import ApiError, not_found
 from cubestudio.auth.tokens import hash_token
+from cubestudio.errors import NotFoundError
 from cubestudio.store import accounts
+from cubestudio.store import runs as runs_store
 from cubestudio.store.db import Database
 
 RANK = {"viewer": 0, "developer": 1, "admin": 2}
@@ -127,3 +130,17 @@ def project_admin(project: ProjectDep) -> Project:
 
 DeveloperDep = Annotated[Project, Depends(developer)]
 ProjectAdminDep = Annotated[Project, Depends(project_admin)]
+
+
+def run_of(db: Database, project: Project, run_id: str) -> RowMapping:
+    """The run (by id, or a unique prefix of at least 4 characters) if it belongs to the
+    project: 404 otherwise, the same answer as for no run at all. The API's lists give full
+    ids; prefixes are for people typing them."""
+    with db.begin() as conn:
+        try:
+            row = runs_store.get_run(conn, run_id=run_id)
+        except NotFoundError:
+            row = None
+    if row is None or row["project_id"] != project.id:
+        raise not_found(f"run {run_id} in project {project.name}")
+    return row

@@ -217,7 +217,7 @@ def _args(template: TemplateSpec, raw: Any, path: str, ledger: Ledger) -> dict[s
     extras: dict[str, Any] = {}
     for flag, value in raw.items():
         where = f"{path}.{flag}"
-        param = template.parameter(flags.get(flag) or parameter_name(flag, set()))
+        param = template.parameter(_parameter_of(flag, flags))
         if param is None or param is extra:
             if extra is None:
                 ledger.unmapped(where, value, f"template {template.name} declares no such arg")
@@ -229,6 +229,15 @@ def _args(template: TemplateSpec, raw: Any, path: str, ledger: Ledger) -> dict[s
     if extras:
         args[EXTRA_ARGS] = extras
     return args
+
+
+def _parameter_of(flag: str, flags: dict[str, str]) -> str:
+    """The parameter a task's arg fills: the one the command passes as this very flag, or
+    one the command does not pass as a flag (``images``, ``workdir``, ``command``)."""
+    if flag in flags:
+        return flags[flag]
+    name = parameter_name(flag, set())
+    return "" if name in flags.values() else name
 
 
 def _arg(param: ParameterSpec, value: Any, args: dict[str, Any], path: str, ledger: Ledger) -> None:

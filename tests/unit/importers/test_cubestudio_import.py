@@ -447,3 +447,24 @@ def test_a_file_that_is_no_export_is_refused(data: object, message: str) -> None
 def test_the_anchor_files_are_told_apart() -> None:
     assert detect_export(TEMPLATES) == "templates"
     assert detect_export(PIPELINES) == "pipelines"
+
+
+def test_task_resources_and_an_arg_spelled_unlike_the_flag() -> None:
+    template = map_template("每种类型", EVERY_TYPE)
+    task = {
+        "job_templete": "每种类型",
+        "name": "t",
+        "resource_cpu": "0.5",
+        "resource_memory": "4G",
+        "resource_gpu": "1(V100)",
+        "args": {"--epoch": "1", "epoch": "2"},
+    }
+    [result] = import_pipelines({"p": _pipeline({}, [task])}, Catalog([template]))
+    assert result.ok, result.errors
+    assert result.pipeline is not None
+    [out] = result.pipeline["tasks"]
+    assert out["resources"] == {"cpu": 0.5, "memory": "4G", "gpu": 1.0}
+    # cube-studio passes `epoch 2` as it is: not the same as `--epoch`, so not args.epoch
+    assert out["args"] == {"epoch": 1, EXTRA_ARGS: {"epoch": "2"}}
+    [gpu] = [u for u in result.unmapped if u.field == "tasks[0].resource_gpu"]
+    assert "GPU type" in gpu.reason

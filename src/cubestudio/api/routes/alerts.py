@@ -1,0 +1,7 @@
+"""(being written this session)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["alerts"])

@@ -36,10 +36,11 @@ lock: ## refresh constraints.txt: resolve the dev install afresh in a scratch ve
 services: ## start PostgreSQL and MariaDB if they are down (the test suite uses both)
 	@bash scripts/ensure-services.sh
 
-run: install ## initialise $$CUBE_HOME, register the example templates, run the ML example pipeline
+run: install ## initialise $$CUBE_HOME, register the example templates and pipelines, start the server on :8080
 	$(BIN)/cube init
 	@for template in examples/templates/*.yaml; do $(BIN)/cube template register $$template; done
-	$(BIN)/cube run examples/ml-pipeline.yaml
+	@for pipeline in examples/*.yaml; do $(BIN)/cube pipeline save $$pipeline; done
+	$(BIN)/cube server --host 127.0.0.1 --port 8080
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check src tests bench

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     admin_password: str | None = None
     session_hours: float = 12.0
+    # The key that signs webhook alerts (CUBE_WEBHOOK_SECRET), else $CUBE_HOME/webhook.key,
+    # created on first use; receivers check X-Cube-Signature with it (see cubestudio.alerts).
+    webhook_secret: str | None = None
     # Fault injection for the crash tests: "<point>:<task>" makes the engine SIGKILL itself there.
     failpoint: str | None = None
 

@@ -104,3 +104,14 @@ def test_logout_revokes_the_session(api: Api) -> None:
     assert api.call("POST", "/auth/logout", token).status_code == 204
     assert api.call("GET", "/auth/me", token).status_code == 401
     assert api.token("ann", PASSWORD)  # logging in again works
+
+
+def test_a_body_over_the_cap_is_refused_before_parsing(api: Api) -> None:
+    from cubestudio.api.limits import MAX_BODY
+
+    big = b"x" * (MAX_BODY + 1)
+    response = api.client.post(
+        "/api/v1/auth/login", content=big, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"

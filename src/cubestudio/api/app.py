@@ -10,11 +10,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cubestudio import __version__
 from cubestudio.api import errors, metrics
+from cubestudio.api.limits import BodyLimit
 from cubestudio.api.routes import (
     alerts,
     artifacts,
     auth,
     events,
+    imports,
     logs,
     pipelines,
     projects,
@@ -46,11 +48,24 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.secrets = SecretBox.load(home=settings.home_dir, key=settings.secret_key)
     errors.install(app)
     api = APIRouter(prefix=PREFIX)
-    areas = (auth, projects, pipelines, runs, logs, artifacts, events, templates, secrets, alerts)
+    areas = (
+        auth,
+        projects,
+        pipelines,
+        runs,
+        logs,
+        artifacts,
+        events,
+        templates,
+        secrets,
+        alerts,
+        imports,
+    )
     for module in areas:
         api.include_router(module.router)
     app.include_router(api)
     metrics.install(app)
+    app.add_middleware(BodyLimit)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app
 

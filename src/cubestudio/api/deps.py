@@ -60,11 +60,12 @@ def current_user(
             "gives one, or `cube token create`)"
         )
     at = now()
-    with db.begin() as conn:
+    with db.read() as conn:
         row = accounts.token_owner(conn, token_hash=hash_token(credentials.credentials), now=at)
-        if row is None:
-            raise _unauthorized("this token is unknown, revoked or expired: log in again")
-        if row["last_used_at"] is None or row["last_used_at"] < at - TOUCH_EVERY:
+    if row is None:
+        raise _unauthorized("this token is unknown, revoked or expired: log in again")
+    if row["last_used_at"] is None or row["last_used_at"] < at - TOUCH_EVERY:
+        with db.begin() as conn:  # a write at most once a minute per token
             accounts.touch_token(conn, token_id=row["token_id"], now=at)
     return User(row["user_id"], row["name"], bool(row["is_admin"]), row["token_id"], row["kind"])
 
@@ -101,7 +102,7 @@ class Project:
 def project_access(project: str, db: DbDep, user: UserDep) -> Project:
     """The project named in the path, if the caller may see it: 404 for a non-member, as for
     a project that does not exist (its existence is not revealed)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         row = accounts.get_project(conn, name=project)
         role = None
         if row is not None:
@@ -136,7 +137,7 @@ def run_of(db: Database, project: Project, run_id: str) -> RowMapping:
     """The run (by id, or a unique prefix of at least 4 characters) if it belongs to the
     project: 404 otherwise, the same answer as for no run at all. The API's lists give full
     ids; prefixes are for people typing them."""
-    with db.begin() as conn:
+    with db.read() as conn:
         try:
             row = runs_store.get_run(conn, run_id=run_id)
         except NotFoundError:

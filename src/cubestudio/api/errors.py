@@ -60,7 +60,8 @@ def _cube_error(_request: Request, err: Exception) -> JSONResponse:
     if isinstance(err, SpecError):
         details = [{"field": e.path or None, "message": e.message} for e in err.errors]
         first = err.errors[0] if err.errors else None
-        return JSONResponse(body("invalid", str(err), first.path if first else None, details), 422)
+        field = (first.path or None) if first else None
+        return JSONResponse(body("invalid", str(err), field, details), 422)
     if isinstance(err, NotFoundError):
         return JSONResponse(body("not_found", str(err)), 404)
     if isinstance(err, StateError):

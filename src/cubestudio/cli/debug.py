@@ -35,8 +35,10 @@ def debug(
 
     The rendered command (secrets masked) goes to stderr, then the live log to stdout."""
     from cubestudio.cli.main import drive_run
+    from cubestudio.cli.secrets import local_values
     from cubestudio.cli.setup import LazyCatalog, open_db, runs_folder
     from cubestudio.engine.debug import create_debug_run
+    from cubestudio.engine.lease import Identity
     from cubestudio.engine.lifecycle import resolve_secrets
     from cubestudio.engine.loop import utcnow
     from cubestudio.settings import get_settings
@@ -48,7 +50,8 @@ def debug(
     spec = load_pipeline(file, catalog)
     params = resolve_params(spec, parse_assignments(param or []))
     inputs = {name: Path(path) for name, path in _assignments(input_ or []).items()}
-    secrets = resolve_secrets(spec, os.environ)  # a missing one is reported before any run
+    # A missing one is reported before any run.
+    secrets = resolve_secrets(spec, os.environ, local_values(spec))
     db = open_db()
     run_id = create_debug_run(
         db,
@@ -58,6 +61,8 @@ def debug(
         templates=resolve_templates(spec, catalog),
         inputs=inputs,
         now=utcnow(),
+        holder=Identity.for_cli(),  # driven here: no engine service claims it meanwhile
+        lease_seconds=get_settings().engine_lease,
     )
     driver = _ShowingDriver(runs_folder(get_settings()), secrets.values())
     if secrets:

@@ -13,43 +13,11 @@ from rich.text import Text
 
 from cubestudio.cli.failures import failure_report, print_failure_report
 from cubestudio.cli.output import print_run_summary, stdout_console
-from cubestudio.logs.mask import Masker, load_secrets
-from cubestudio.store import runs as store
+from cubestudio.engine.details import run_details
 from cubestudio.store.db import Database
 
+__all__ = ["print_details", "run_details"]
 VALUE_WIDTH = 80  # characters of an output value in the listing; --json has it whole
-
-
-def run_details(db: Database, runs_dir: Path, result: dict[str, Any]) -> dict[str, Any]:
-    """``result`` (the contract's object) with the new keys added."""
-    with db.begin() as conn:
-        run = store.get_run(conn, run_id=result["run_id"])
-        rows = {row["name"]: row for row in store.load_task_runs(conn, run_id=run["id"])}
-    masker = Masker(load_secrets(runs_dir / run["id"]))
-    tasks = {
-        name: {
-            **task,
-            "message": rows[name]["message"],
-            "outputs": {
-                key: _mask(masker, str(value))
-                for key, value in (store.loads(rows[name]["outputs"]) or {}).items()
-            },
-        }
-        for name, task in result["tasks"].items()
-    }
-    return {
-        **result,
-        "tasks": tasks,
-        "pipeline": run["pipeline_name"],
-        "trigger": run["trigger"],
-        "execution_date": _iso(run["execution_date"]),
-        "params": json.loads(run["params"]),
-        "created_at": _iso(run["created_at"]),
-        "started_at": _iso(run["started_at"]),
-        "finished_at": _iso(run["finished_at"]),
-        "duration_s": _seconds(run["started_at"], run["finished_at"]),
-        "message": run["message"],
-    }
 
 
 def print_details(db: Database, runs_dir: Path, details: dict[str, Any]) -> None:
@@ -97,10 +65,6 @@ def print_outputs(details: dict[str, Any]) -> None:
         console.print(Text(f"  {ref:<{width}} = {_clip(value)}"))
 
 
-def _mask(masker: Masker, value: str) -> str:
-    return masker.mask(value.encode()).decode("utf-8", errors="replace")
-
-
 def _clip(value: str) -> str:
     line = value.splitlines()[0] if value else ""
     if len(line) > VALUE_WIDTH or "\n" in value:
@@ -118,7 +82,3 @@ def _iso(value: datetime | None) -> str | None:
 
 def _when(iso: str | None) -> str:
     return f"{iso[:19].replace('T', ' ')} UTC" if iso else ""
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return (end - start).total_seconds() if start and end else None

@@ -62,6 +62,7 @@ def engine(
         "artifacts": artifacts,
         "environ": os.environ,
         "lease_seconds": settings.engine_lease,
+        "project_secrets": _project_secrets(db, settings),
     }
 
     def load(run_id: str) -> Any:
@@ -91,6 +92,20 @@ def engine(
         if listener is not None:
             listener.close()
         driver.close()
+
+
+def _project_secrets(db: Any, settings: Any) -> Any:
+    """How this engine decrypts the project secrets of a run nobody kept them for (a
+    scheduled one): with the key of CUBE_SECRET_KEY or $CUBE_HOME/secret.key, read when a
+    run first needs it."""
+    from cubestudio.auth.project_secrets import for_spec
+    from cubestudio.auth.secretbox import SecretBox
+
+    def lookup(project_id: int, spec: Any) -> dict[str, str]:
+        box = SecretBox.load(home=settings.home_dir, key=settings.secret_key)
+        return for_spec(db, box=box, project_id=project_id, spec=spec)
+
+    return lookup
 
 
 def _check_engine_id(engine_id: str) -> None:
@@ -183,6 +198,7 @@ def submit(
 ) -> None:
     """Hand a run to the engine service and return at once (`cube wait RUN` follows it)."""
     from cubestudio.cli.output import print_json
+    from cubestudio.cli.secrets import local_values
     from cubestudio.cli.setup import LazyCatalog, open_db, open_driver
     from cubestudio.engine.lease import Identity
     from cubestudio.engine.lifecycle import create_run, resolve_secrets
@@ -196,7 +212,7 @@ def submit(
     spec = load_pipeline(file, catalog)
     params = resolve_params(spec, parse_assignments(param or []))
     templates = resolve_templates(spec, catalog)
-    secrets = resolve_secrets(spec, os.environ)
+    secrets = resolve_secrets(spec, os.environ, local_values(spec))
     db = open_db(settings)
     me = Identity.for_cli()
     now = _now()
@@ -222,14 +238,9 @@ def submit(
 
 def wake_engines(db: Any) -> None:
     """Poke the engines on this host, and NOTIFY those elsewhere (PostgreSQL)."""
-    from sqlalchemy import text
+    from cubestudio.engine.submit import wake_engines as wake
 
-    from cubestudio.engine.wakeup import notify_sql, poke
-
-    poke(get_settings().home_dir)
-    if db.engine.dialect.name == "postgresql":
-        with db.begin() as conn:
-            conn.execute(text(notify_sql()))
+    wake(db, get_settings().home_dir)
 
 
 def wait(

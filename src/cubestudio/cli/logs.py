@@ -61,10 +61,15 @@ def _never_ran(db: Database, run_id: str, task: str, *, follow: bool) -> None:
     has yet to start waits for its first attempt instead."""
     with db.begin() as conn:
         row = next(r for r in store.load_task_runs(conn, run_id=run_id) if r["name"] == task)
-    status = row["status"]
+    no_log(task, row["status"], row["message"], follow=follow)
+
+
+def no_log(task: str, status: str, message: str | None, *, follow: bool) -> None:
+    """Why a task without an attempt has no log, on stderr, and exit 1 (the local and the
+    remote `cube logs`); following one yet to start returns, to wait for it."""
     if follow and status not in TASK_TERMINAL:
         return
-    why = f": {row['message']}" if row["message"] else ""
+    why = f": {message}" if message else ""
     if status in TASK_TERMINAL:
         text = f"task {task} never ran (it is {status}{why}), so it has no log"
     else:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cubestudio.cli import remote
 from cubestudio.errors import CubeError, SpecError, StateError
 from cubestudio.settings import get_settings
 
@@ -38,14 +39,20 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    server: remote.ServerOption = None,
+    token: remote.TokenOption = None,
+    project: remote.ProjectOption = None,
 ) -> None:
-    """The options given before a command (the app's help is the Typer's, above)."""
+    """The options given before a command (the app's help is the Typer's, above). With a
+    server (--server, CUBE_SERVER or `cube login`), the command acts on it (cli/remote.py)."""
+    remote.route(ctx, remote.Given(server, token, project, remote.server_source(ctx)))
 
 
 @app.command()
@@ -86,6 +93,7 @@ def run(
     json_out: JsonOption = False,
 ) -> None:
     """Run a pipeline on this machine, with live progress on a terminal."""
+    from cubestudio.cli.secrets import local_values
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lease import Identity
     from cubestudio.engine.lifecycle import create_run, resolve_secrets
@@ -98,7 +106,7 @@ def run(
     spec = load_pipeline(file, catalog)
     params = resolve_params(spec, parse_assignments(param or []))
     templates = resolve_templates(spec, catalog)
-    secrets = resolve_secrets(spec, os.environ)
+    secrets = resolve_secrets(spec, os.environ, local_values(spec))
     db = open_db()
     run_id = create_run(
         db,
@@ -435,6 +443,38 @@ def _register_server_commands() -> None:
 
 
 _register_server_commands()
+
+
+def _register_import_commands() -> None:
+    from cubestudio.cli import pipelines
+    from cubestudio.cli.importer import import_app
+
+    app.add_typer(import_app, name="import")
+    app.add_typer(pipelines.app, name="pipeline")
+
+
+_register_import_commands()
+
+
+def _register_secret_commands() -> None:
+    from cubestudio.cli.secrets import register
+
+    register(app)
+
+
+_register_secret_commands()
+
+
+def _register_alert_commands() -> None:
+    from cubestudio.cli.alerts import register
+
+    register(app)
+
+
+_register_alert_commands()
+
+
+remote.register(app)  # cube login, cube logout
 
 
 def main() -> None:

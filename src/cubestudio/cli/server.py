@@ -85,28 +85,37 @@ def server(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Do not start the cron scheduler.")
     ] = False,
+    no_alerts: Annotated[
+        bool, typer.Option("--no-alerts", help="Do not start the webhook sender of alerts.")
+    ] = False,
 ) -> None:
     """Serve the REST API at http://HOST:PORT/api/v1 until Ctrl-C or SIGTERM.
 
-    The engine service (`cube engine`) and the cron scheduler (`cube scheduler`) run as
-    child processes, restarted if they die. In production run `cube server --no-engine
-    --no-scheduler` beside separate engine and scheduler replicas on PostgreSQL."""
+    The engine service (`cube engine`), the cron scheduler (`cube scheduler`) and the
+    webhook sender of alerts (`cube alerts send`) run as child processes, restarted if they
+    die. In production run `cube server --no-engine --no-scheduler --no-alerts` beside
+    separate replicas of each on PostgreSQL."""
     import uvicorn
 
     from cubestudio.api.app import create_app
     from cubestudio.auth.users import ensure_admin
     from cubestudio.cli.setup import open_db
+    from cubestudio.store.templates import ensure_builtins
 
     settings = get_settings()
     db = open_db(settings)
     first = ensure_admin(db, home=settings.home_dir, password=settings.admin_password, now=_now())
+    with db.begin() as conn:  # the palette is complete from the first request
+        ensure_builtins(conn, now=_now())
     app = create_app(settings, db)
+    url = f"http://{host}:{port}"
     children = []
     if not no_engine:
         children.append(Child("engine service", [*_cube(), "engine", "--id", _engine_id()]))
     if not no_scheduler:
         children.append(Child("scheduler", [*_cube(), "scheduler"]))
-    url = f"http://{host}:{port}"
+    if not no_alerts:
+        children.append(Child("alert sender", [*_cube(), "alerts", "send", "--base-url", url]))
     _announce(url, first.password, first.path, [c.name for c in children])
     for child in children:
         child.start()

@@ -56,10 +56,14 @@ class LazyCatalog:
         self._catalog: StoreCatalog | None = None
 
     def resolve(self, name: str, version: int | None) -> TemplateSpec:
+        from cubestudio.store.tables import DEFAULT_PROJECT_ID
         from cubestudio.store.templates import StoreCatalog
 
         if self._catalog is None:
-            self._catalog = StoreCatalog(open_db(self._settings).begin)
+            # The platform's templates and the default project's (the local CLI's).
+            self._catalog = StoreCatalog(
+                open_db(self._settings).begin, project_id=DEFAULT_PROJECT_ID
+            )
         return self._catalog.resolve(name, version)
 
 

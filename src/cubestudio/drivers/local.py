@@ -108,6 +108,16 @@ def _identity_file(folder: str) -> str:
     return folder + "/pid" if os.path.isdir(started) else started
 
 
+def save_run_secrets(runs_dir: Path, run_id: str, values: dict[str, str]) -> None:
+    """Where the process that creates a run keeps its secrets' values for the engine that
+    drives it (0600 in the run's 0700 folder): not in the database."""
+    folder = f"{runs_dir}/{run_id}"
+    _mkdir_private(folder)
+    fd = os.open(folder + "/secrets.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w") as out:
+        json.dump(values, out)
+
+
 class LocalDriver:
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
@@ -340,11 +350,7 @@ class LocalDriver:
             log.write(f"[cube] {line}\n")
 
     def save_secrets(self, run_id: str, values: dict[str, str]) -> None:
-        folder = f"{self._runs}/{run_id}"
-        _mkdir_private(folder)
-        fd = os.open(folder + "/secrets.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "w") as out:
-            json.dump(values, out)
+        save_run_secrets(self.runs_dir, run_id, values)
 
     def load_secrets(self, run_id: str) -> dict[str, str]:
         try:

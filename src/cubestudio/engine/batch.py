@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cubestudio.engine.nodes import AttemptNode, TaskNode
+from cubestudio.store import alerts as alert_store
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -20,13 +21,21 @@ class TurnBatch:
     attempts: dict[tuple[str, int], AttemptNode] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries to record
 
     def attempt_changed(self, task: str, attempt: AttemptNode) -> None:
         self.attempts[(task, attempt.number)] = attempt
 
     @property
     def empty(self) -> bool:
-        return not (self.tasks or self.new_attempts or self.attempts or self.run or self.artifacts)
+        return not (
+            self.tasks
+            or self.new_attempts
+            or self.attempts
+            or self.run
+            or self.artifacts
+            or self.alerts
+        )
 
     def commit(self, db: Database) -> None:
         """One transaction of its own (nothing when the turn changed nothing)."""
@@ -47,8 +56,10 @@ class TurnBatch:
             attempts_changed=[a.row(self.run_id, task) for (task, _), a in self.attempts.items()],
             new_artifacts=self.artifacts,
         )
+        alert_store.record(conn, rows=self.alerts)
         self.tasks = {}
         self.new_attempts = []
         self.attempts = {}
         self.run = {}
         self.artifacts = []
+        self.alerts = []

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from cubestudio.alerts.rules import delivery_rows, run_event, task_event
 from cubestudio.engine import failpoints
 from cubestudio.engine.artifacts import ArtifactError, ArtifactStore
 from cubestudio.engine.batch import TurnBatch
@@ -191,9 +192,12 @@ class RunController:
             self._batch.run["stop_requested"] = True
         self._begin_stop(now, STOP)
 
-    def reset(self, names: list[str], now: datetime) -> None:
+    def reset(self, names: list[str], now: datetime, *, requeue: bool = False) -> None:
         """Send finished tasks back to pending for `cube retry` / `cube rerun`: new attempts
-        in the same run; earlier attempts, their logs and outputs stay. Retries count anew."""
+        in the same run; earlier attempts, their logs and outputs stay. Retries count anew.
+        ``requeue``: the run goes back to pending too, for the engine service to claim."""
+        if requeue:
+            self._set_run(RunState.PENDING, now)
         exit_names = [self.exit_node.name] if self.exit_node else []
         for name in [*names, *exit_names]:
             node = self.by_name[name]
@@ -330,6 +334,7 @@ class RunController:
     def _move(self, node: TaskNode, target: TaskState, now: datetime, **fields: Any) -> None:
         """The one place a task's state changes."""
         check_task_move(node.name, node.status, target)
+        before = node.status
         self.counts[node.status] -= 1
         self.counts[target] += 1
         node.status = target
@@ -338,6 +343,9 @@ class RunController:
         if target in TASK_TERMINAL:
             node.finished_at = now
         self._batch.tasks[node.name] = node
+        if self.spec.alerts:
+            timed_out = node.attempt is not None and node.attempt.kill_reason == TIMEOUT
+            self._alert(task_event(before, target, timed_out=timed_out), node, now)
 
     def _note(self, key: AttemptKey, line: str) -> None:
         """A platform line for the attempt's log, written after the turn commits."""
@@ -345,8 +353,29 @@ class RunController:
 
     def _set_run(self, target: RunState, now: datetime) -> None:
         check_run_move(self.run_id, self.status, target)
-        self.status = target
+        before, self.status = self.status, target
         self._batch.run["status"] = target.value
+        if self.spec.alerts:
+            timed_out = self._stopping == RUN_TIMEOUT
+            self._alert(run_event(before, target, timed_out=timed_out), None, now)
+
+    def _alert(self, event: str | None, node: TaskNode | None, now: datetime) -> None:
+        """Record the deliveries of the pipeline's alerts that match, in this turn: a sender
+        posts them after the commit (the engine itself never waits on a receiver)."""
+        if event is None:
+            return
+        attempt = node.attempt if node is not None else None
+        self._batch.alerts += delivery_rows(
+            self.spec,
+            event=event,
+            run_id=self.run_id,
+            task=node.name if node is not None else None,
+            attempt=attempt.number if attempt is not None else None,
+            status=(node.status if node is not None else self.status).value,
+            message=node.message if node is not None else self.message,
+            execution_date=str(self.base_context.get("execution_date", "")),
+            now=now,
+        )
 
     def _settle(
         self, node: TaskNode, target: TaskState, now: datetime, message: str | None

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cubestudio.engine.lease import Identity
 from cubestudio.engine.lifecycle import create_run
 from cubestudio.engine.states import RunState, TaskState
 from cubestudio.errors import FieldError, NotFoundError, SpecError
@@ -20,8 +21,10 @@ from cubestudio.spec.model import PipelineSpec, TaskSpec
 from cubestudio.spec.render import referenced_names, suggest
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.spec.validate import ancestors
+from cubestudio.store import run_lists
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
+from cubestudio.store.tables import DEFAULT_PROJECT_ID
 
 DEBUG = "debug"
 
@@ -35,10 +38,17 @@ def create_debug_run(
     templates: Mapping[str, TemplateSpec],
     inputs: Mapping[str, Path],
     now: datetime,
+    project_id: int = DEFAULT_PROJECT_ID,
+    holder: Identity | None = None,
+    lease_seconds: float = 15.0,
+    runner: str | None = None,
 ) -> str:
+    """A run of one task of ``spec``: the others skipped, or succeeded with the outputs of
+    the pipeline's last successful run in the project when the task needs them. Born
+    leased to ``holder`` (who drives it, or hands it to the engine service by releasing)."""
     target = _task(spec, task)
     needed = _upstream_needed(target)
-    source = _last_success(db, spec.name) if needed else None
+    source = _last_success(db, spec.name, project_id) if needed else None
     prefilled: dict[str, dict[str, Any]] = {}
     artifacts: list[dict[str, Any]] = []
     upstream = ancestors(spec, target)
@@ -82,6 +92,10 @@ def create_debug_run(
         templates=templates,
         prefilled=prefilled,
         artifacts=artifacts,
+        project_id=project_id,
+        holder=holder,
+        lease_seconds=lease_seconds,
+        runner=runner,
     )
 
 
@@ -101,12 +115,16 @@ def _upstream_needed(task: TaskSpec) -> set[str]:
     return needed
 
 
-def _last_success(db: Database, pipeline: str) -> str | None:
-    with db.begin() as conn:
-        for row in store.list_runs(conn, limit=200, pipeline=pipeline):
-            if row["status"] == RunState.SUCCEEDED.value and row["trigger"] != DEBUG:
-                return str(row["id"])
-    return None
+def _last_success(db: Database, pipeline: str, project_id: int) -> str | None:
+    with db.read() as conn:
+        rows = run_lists.list_project_runs(
+            conn,
+            project_id=project_id,
+            limit=1,
+            pipeline=pipeline,
+            statuses=[RunState.SUCCEEDED.value],
+        )  # debug runs are not in a pipeline's history
+    return str(rows[0]["id"]) if rows else None
 
 
 def _source_results(

@@ -7,7 +7,7 @@ import getpass
 import json
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,8 +35,10 @@ from cubestudio.spec.loader import pipeline_from_data
 from cubestudio.spec.model import PipelineSpec
 from cubestudio.spec.render import EXECUTION_DATE_FORMAT, suggest
 from cubestudio.spec.template import TemplateSpec
+from cubestudio.store import pipelines as pipeline_store
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
+from cubestudio.store.tables import DEFAULT_PROJECT_ID
 
 CLUSTER_NAME = "local"
 
@@ -73,11 +75,17 @@ def insert_new_run(
     artifacts: list[dict[str, Any]] | None = None,
     holder: Identity | None = None,
     lease_seconds: float = 15.0,
+    project_id: int = DEFAULT_PROJECT_ID,
+    pipeline_version: int | None = None,
 ) -> str:
     """Insert a new pending run, in the caller's transaction, with a snapshot of the pipeline
     and of the job templates its tasks use (pinned: a template registered later does not
     change this run); returns its id. The scheduler calls this inside the transaction that
-    marks its schedule record created, so the two commit together."""
+    marks its schedule record created, so the two commit together.
+
+    ``pipeline_version``: the run is triggered from that saved version of the project's
+    pipeline (the server), which must exist; without it the pipeline's latest definition is
+    recorded from ``spec`` (a run from a file)."""
     runner = runner or current_user()
     templates = dict(templates or {})
     missing = sorted(
@@ -94,8 +102,8 @@ def insert_new_run(
         run_id = new_run_id(now)
         try:
             with conn.begin_nested():  # a savepoint: a run id collision retries
-                pipeline_id, creator = store.record_pipeline(
-                    conn, spec=spec, creator=runner, now=now
+                pipeline_id, creator = _pipeline_of_run(
+                    conn, spec, runner, now, project_id, pipeline_version
                 )
                 store.insert_run(
                     conn,
@@ -113,6 +121,8 @@ def insert_new_run(
                         "params": json.dumps(params, sort_keys=True),
                         "created_at": now,
                         "stop_requested": False,
+                        "project_id": project_id,
+                        "pipeline_version": pipeline_version,
                         **_held_by(holder, now, lease_seconds),
                     },
                     tasks=[
@@ -144,6 +154,25 @@ def insert_new_run(
     raise StateError("could not create the run: the database refused five new run ids")
 
 
+def _pipeline_of_run(
+    conn: Connection,
+    spec: PipelineSpec,
+    runner: str,
+    now: datetime,
+    project_id: int,
+    version: int | None,
+) -> tuple[int, str]:
+    """(pipeline id, its creator) for a new run."""
+    if version is None:
+        return store.record_pipeline(
+            conn, spec=spec, creator=runner, now=now, project_id=project_id
+        )
+    row = pipeline_store.get_pipeline(conn, project_id=project_id, name=spec.name)
+    if row is None:
+        raise NotFoundError(f"pipeline {spec.name} is not saved in this project")
+    return int(row["id"]), str(row["creator"])
+
+
 def _held_by(holder: Identity | None, now: datetime, seconds: float) -> dict[str, Any]:
     """A run that its creator drives itself (`cube run`) is born leased to it, so an engine
     service never claims it in between."""
@@ -159,7 +188,7 @@ def _held_by(holder: Identity | None, now: datetime, seconds: float) -> dict[str
 
 
 def get_run(db: Database, run_id: str) -> dict[str, Any]:
-    with db.begin() as conn:
+    with db.read() as conn:
         return dict(store.get_run(conn, run_id=run_id))
 
 
@@ -180,6 +209,7 @@ def load_controller(
     secrets: dict[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
     lease_seconds: float = 15.0,
+    project_secrets: ProjectSecrets | None = None,
 ) -> RunController:
     """The run's controller. Secrets: the values given, else those this process can find
     (inline ones, from_env ones set in ``environ``), merged with those kept when the run
@@ -192,7 +222,9 @@ def load_controller(
             store.load_attempts(conn, run_id=run["id"]),
             store.load_artifacts(conn, run_id=run["id"]),
         )
-    options = _Options(db, launcher, kill_grace, artifacts, secrets, environ, lease_seconds)
+    options = _Options(
+        db, launcher, kill_grace, artifacts, secrets, environ, lease_seconds, project_secrets
+    )
     return _controller(rows, options)
 
 
@@ -205,12 +237,15 @@ def load_controllers(
     artifacts: ArtifactStore | None = None,
     environ: Mapping[str, str] | None = None,
     lease_seconds: float = 15.0,
+    project_secrets: ProjectSecrets | None = None,
 ) -> dict[str, RunController | CubeError]:
     """Controllers of many runs read with one query per table (what the engine service
     claims in a batch); a run that cannot be loaded maps to its error, the others load."""
     with db.begin() as conn:
         batch = store.load_runs_many(conn, run_ids=run_ids)
-    options = _Options(db, launcher, kill_grace, artifacts, None, environ, lease_seconds)
+    options = _Options(
+        db, launcher, kill_grace, artifacts, None, environ, lease_seconds, project_secrets
+    )
     loaded: dict[str, RunController | CubeError] = {}
     for run_id in run_ids:
         if run_id not in batch.runs:
@@ -237,6 +272,11 @@ class RunRows:
     artifacts: list[Any]
 
 
+# (project id, pipeline) -> the values of the project secrets the pipeline refers to: how an
+# engine finds them for a run nobody kept them for (a scheduled run).
+ProjectSecrets = Callable[[int, PipelineSpec], dict[str, str]]
+
+
 @dataclass(frozen=True)
 class _Options:
     db: Database
@@ -246,6 +286,7 @@ class _Options:
     secrets: dict[str, str] | None
     environ: Mapping[str, str] | None
     lease_seconds: float
+    project_secrets: ProjectSecrets | None = None
 
 
 def _controller(rows: RunRows, options: _Options) -> RunController:
@@ -253,7 +294,12 @@ def _controller(rows: RunRows, options: _Options) -> RunController:
     spec, templates = parse_snapshot(run["spec"])
     secrets = options.secrets
     if secrets is None and options.environ is not None:
-        secrets = available_secrets(spec, options.environ)
+        found = None
+        if options.project_secrets is not None and any(
+            s.from_secret for s in spec.secrets.values()
+        ):
+            found = options.project_secrets(run["project_id"], spec)
+        secrets = available_secrets(spec, options.environ, found)
     latest: dict[str, dict[str, Any]] = {}
     for row in rows.attempts:
         latest[row["task_name"]] = dict(row)  # ordered by number: the last one wins
@@ -419,7 +465,7 @@ def rerun_tasks(controller: RunController, task: str) -> list[str]:
 
 def summary(db: Database, run_id: str) -> dict[str, Any]:
     """The run as the ``--json`` contract prints it."""
-    with db.begin() as conn:
+    with db.read() as conn:
         run = store.get_run(conn, run_id=run_id)
         rows = store.load_task_runs(conn, run_id=run["id"])
     return {
@@ -442,30 +488,49 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def available_secrets(spec: PipelineSpec, environ: Mapping[str, str]) -> dict[str, str]:
-    """The secret values this process can provide (no error for those it cannot)."""
+def available_secrets(
+    spec: PipelineSpec,
+    environ: Mapping[str, str],
+    project_secrets: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The secret values this process can provide (no error for those it cannot).
+    ``project_secrets``: the decrypted secrets of the run's project, by name (the store and
+    the key are the caller's: this module never reads them)."""
+    project_secrets = project_secrets or {}
     values: dict[str, str] = {}
     for name, secret in spec.secrets.items():
         if secret.value is not None:
             values[name] = secret.value
         elif secret.from_env is not None and secret.from_env in environ:
             values[name] = environ[secret.from_env]
+        elif secret.from_secret is not None and secret.from_secret in project_secrets:
+            values[name] = project_secrets[secret.from_secret]
     return values
 
 
-def resolve_secrets(spec: PipelineSpec, environ: Mapping[str, str]) -> dict[str, str]:
+def resolve_secrets(
+    spec: PipelineSpec,
+    environ: Mapping[str, str],
+    project_secrets: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The values of the pipeline's secret env vars, read when the run is created."""
-    values = available_secrets(spec, environ)
+    values = available_secrets(spec, environ, project_secrets)
     missing: list[FieldError] = []
     for name, secret in spec.secrets.items():
-        if name not in values:
-            missing.append(
-                FieldError(
-                    f"env.{name}",
-                    f"secret from_env {secret.from_env} is not set in this environment: "
-                    f"export {secret.from_env}=... before the run",
-                )
+        if name in values:
+            continue
+        if secret.from_secret is not None:
+            message = (
+                f"project secret {secret.from_secret} is not set in the run's project: "
+                f"set it with `cube secret set {secret.from_secret} --value-stdin` "
+                "before the run"
             )
+        else:
+            message = (
+                f"secret from_env {secret.from_env} is not set in this environment: "
+                f"export {secret.from_env}=... before the run"
+            )
+        missing.append(FieldError(f"env.{name}", message))
     if missing:
         raise SpecError(missing)
     return values

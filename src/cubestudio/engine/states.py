@@ -69,9 +69,10 @@ _TASK_MOVES: dict[TaskState, frozenset[TaskState]] = {
 _RUN_MOVES: dict[RunState, frozenset[RunState]] = {
     RunState.PENDING: frozenset({RunState.RUNNING, RunState.STOPPED}),
     RunState.RUNNING: frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.STOPPED}),
-    RunState.SUCCEEDED: frozenset({RunState.RUNNING}),  # rerun --from
-    RunState.FAILED: frozenset({RunState.RUNNING}),  # retry, rerun
-    RunState.STOPPED: frozenset({RunState.RUNNING}),
+    # retry and rerun: RUNNING driven here, PENDING when handed to the engine service
+    RunState.SUCCEEDED: frozenset({RunState.RUNNING, RunState.PENDING}),  # rerun --from
+    RunState.FAILED: frozenset({RunState.RUNNING, RunState.PENDING}),
+    RunState.STOPPED: frozenset({RunState.RUNNING, RunState.PENDING}),
 }
 
 

@@ -55,6 +55,12 @@ class LineReader:
         self._partial = b""
         self._handle: BinaryIO | None = None
 
+    @property
+    def line_end(self) -> int:
+        """The byte after the last complete line handed out (an open last line is held
+        back): where a reader that stops here resumes without splitting a line."""
+        return self.position - len(self._partial)
+
     def blocks(self, limit: int | None = None) -> Iterator[bytes]:
         """Complete lines from the current position up to byte ``limit`` (or the end)."""
         handle = self._open()

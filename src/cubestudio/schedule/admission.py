@@ -28,6 +28,7 @@ from cubestudio.schedule.states import RecordStatus, RunTrigger
 from cubestudio.spec.model import PipelineSpec, ScheduleSpec
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import schedules as store
+from cubestudio.store.tables import DEFAULT_PROJECT_ID
 
 ACTIVE_RUN_STATES = [state.value for state in RunState if state not in RUN_TERMINAL]
 # A launched run that is still pending after this was never picked up (the launching
@@ -46,6 +47,7 @@ class Pipeline:
     templates: Mapping[str, TemplateSpec]
     params: dict[str, Any]
     runner: str
+    project_id: int = DEFAULT_PROJECT_ID  # its runs belong to the pipeline's project
 
     @property
     def schedule(self) -> ScheduleSpec:
@@ -111,6 +113,7 @@ def _create(
         execution_date=record["execution_date"],
         runner=pipeline.runner,
         templates=pipeline.templates,
+        project_id=pipeline.project_id,
     )
     attached = store.attach_run(
         conn,

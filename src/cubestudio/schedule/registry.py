@@ -30,6 +30,7 @@ from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import runs as runs_store
 from cubestudio.store import schedules as store
 from cubestudio.store.db import Database
+from cubestudio.store.tables import DEFAULT_PROJECT_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,9 @@ class Cleared:
     busy: list[str]  # pending runs a live process was starting: left alone
 
 
-def preview_apply(db: Database, *, spec: PipelineSpec, now: datetime) -> ApplyPreview:
+def preview_apply(
+    db: Database, *, spec: PipelineSpec, now: datetime, project_id: int = DEFAULT_PROJECT_ID
+) -> ApplyPreview:
     """What applying ``spec`` at ``now`` would do, read without storing anything. A schedule
     seen afresh (new, or its start moved) has its due ticks planned again: those without a
     record become runs. One that goes on from where it was creates nothing new by applying."""
@@ -66,7 +69,7 @@ def preview_apply(db: Database, *, spec: PipelineSpec, now: datetime) -> ApplyPr
     timetable = timetable_of(schedule)
     existing: set[datetime] = set()
     with db.begin() as conn:
-        pipeline_id = store.find_pipeline(conn, name=spec.name)
+        pipeline_id = store.find_pipeline(conn, name=spec.name, project_id=project_id)
         current = None if pipeline_id is None else store.get_schedule(conn, pipeline_id=pipeline_id)
         start, reset = _effective_start(current, schedule, timetable, now)
         afresh = current is None or start != current["start_at"]
@@ -88,6 +91,7 @@ def apply_schedule(
     templates: Mapping[str, TemplateSpec],
     user: str,
     now: datetime,
+    project_id: int = DEFAULT_PROJECT_ID,
 ) -> ApplyResult:
     schedule = _check_schedulable(spec)
     timetable = timetable_of(schedule)
@@ -102,7 +106,9 @@ def apply_schedule(
         "updated_at": now,
     }
     with db.begin() as conn:
-        pipeline_id, _creator = runs_store.record_pipeline(conn, spec=spec, creator=user, now=now)
+        pipeline_id, _creator = runs_store.record_pipeline(
+            conn, spec=spec, creator=user, now=now, project_id=project_id
+        )
         store.lock_pipeline(conn, pipeline_id=pipeline_id, wait=True)
         current = store.get_schedule(conn, pipeline_id=pipeline_id)
         start, reset = _effective_start(current, schedule, timetable, now)
@@ -119,11 +125,18 @@ def apply_schedule(
     return ApplyResult(spec.name, current is None, start, upcoming, reset)
 
 
-def set_paused(db: Database, *, name: str, paused: bool, now: datetime) -> None:
+def set_paused(
+    db: Database,
+    *,
+    name: str,
+    paused: bool,
+    now: datetime,
+    project_id: int = DEFAULT_PROJECT_ID,
+) -> None:
     """Pause or unpause. Unpausing is switching the schedule back on: with catchup off it
     runs only the latest due tick; with catchup on it catches up the paused time."""
     with db.begin() as conn:
-        pipeline_id = _schedule_id(conn, name)
+        pipeline_id = _schedule_id(conn, name, project_id)
         store.lock_pipeline(conn, pipeline_id=pipeline_id, wait=True)
         row = store.get_schedule(conn, pipeline_id=pipeline_id)
         assert row is not None
@@ -183,8 +196,8 @@ def list_schedules(db: Database, *, now: datetime) -> list[dict[str, object]]:
     return items
 
 
-def _schedule_id(conn: Connection, name: str) -> int:
-    pipeline_id = store.find_pipeline(conn, name=name)
+def _schedule_id(conn: Connection, name: str, project_id: int = DEFAULT_PROJECT_ID) -> int:
+    pipeline_id = store.find_pipeline(conn, name=name, project_id=project_id)
     if pipeline_id is None or store.get_schedule(conn, pipeline_id=pipeline_id) is None:
         raise NotFoundError(
             f"pipeline '{name}' has no schedule (`cube schedule apply FILE` registers one; "

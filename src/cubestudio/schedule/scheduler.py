@@ -181,6 +181,7 @@ def parse_applied(row: RowMapping) -> Applied:
         templates=templates,
         params=resolve_params(spec, {}),
         runner=row["applied_by"],
+        project_id=row["project_id"],
     )
     return Applied(pipeline, timetable_of(spec.schedule))
 

@@ -13,18 +13,15 @@ turn without sleeping, so hundreds of ticks take seconds.
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 
 from sqlalchemy.exc import DBAPIError
 
 from cubestudio.errors import CubeError
 from cubestudio.schedule.scheduler import Scheduler, TickReport
+from cubestudio.signals import stop_on_signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +54,7 @@ def serve(
     """Run turns until stopped (or the simulated clock ends); returns how many ran."""
     simulated = clock.instants() if clock else None
     turns = 0
-    with _stop_on_signals() as stopped:
+    with stop_on_signals() as stopped:
         while not stopped.is_set():
             now = next(simulated, None) if simulated else utcnow()
             if now is None:
@@ -82,21 +79,3 @@ def _seconds_to_sleep(next_tick: datetime | None, interval: float) -> float:
     if next_tick is None:
         return interval
     return min(interval, max((next_tick - utcnow()).total_seconds(), 0.0))
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    stopped = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stopped
-        return
-
-    def _handler(_signum: int, _frame: FrameType | None) -> None:
-        stopped.set()
-
-    previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stopped
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from cubestudio.spec.alerts import MAX_ALERTS, AlertSpec
 from cubestudio.spec.quantities import parse_cpu, parse_duration, parse_memory
 
 PIPELINE_NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -323,17 +324,23 @@ class ScheduleSpec(_Model):
 
 
 class SecretSpec(_Model):
-    """A secret env var of every task, masked in every log line shown: its value inline, or
-    taken from the environment of whoever starts the run (kept out of the pipeline file)."""
+    """A secret env var of every task, masked in every log line shown: its value inline,
+    taken from the environment of whoever starts the run, or a secret of the run's project
+    (`cube secret set`), both kept out of the pipeline file."""
 
     secret: Literal[True] = True
     value: str | None = None
     from_env: Annotated[str, Field(pattern=IDENTIFIER)] | None = None
+    from_secret: Annotated[str, Field(pattern=IDENTIFIER)] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> SecretSpec:
-        if (self.value is None) == (self.from_env is None):
-            raise ValueError("a secret has either a value or from_env (the variable to read)")
+        sources = (self.value, self.from_env, self.from_secret)
+        if sum(source is not None for source in sources) != 1:
+            raise ValueError(
+                "a secret has either a value or from_env (the variable to read) or "
+                "from_secret (the project secret to use): give exactly one"
+            )
         return self
 
 
@@ -351,6 +358,9 @@ class PipelineSpec(_Model):
     schedule: ScheduleSpec | None = None
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
     on_exit: TaskSpec | None = None
+    # Webhooks called on failure / success / timeout / retry of the run or its tasks
+    # (spec/alerts.py; delivered by cubestudio.alerts).
+    alerts: Annotated[list[AlertSpec], Field(max_length=MAX_ALERTS)] = Field(default_factory=list)
     # The folder of the pipeline's file, set by the loader, never written in a file (see
     # loader.pipeline_from_data); None for a pipeline given as data. Part of every snapshot,
     # so a resumed or retried run uses the same folder. Tasks see it as {{ pipeline_dir }}
@@ -367,16 +377,19 @@ class PipelineSpec(_Model):
         secrets = {k: v for k, v in env.items() if isinstance(v, dict)}
         if not secrets:
             return data
+        sources = ("value", "from_env", "from_secret")
         for key, value in secrets.items():  # report these under the user's own path
-            unknown = sorted(set(value) - {"secret", "value", "from_env"})
+            unknown = sorted(set(value) - {"secret", *sources})
             if unknown or value.get("secret") is not True:
                 raise ValueError(
                     f"env.{key}: a mapping in env is a secret: write "
-                    "{secret: true, from_env: VAR} or {secret: true, value: ...}"
+                    "{secret: true, from_env: VAR}, {secret: true, from_secret: NAME} "
+                    "or {secret: true, value: ...}"
                 )
-            if ("value" in value) == ("from_env" in value):
+            if sum(source in value for source in sources) != 1:
                 raise ValueError(
-                    f"env.{key}: a secret has either a value or from_env (the variable to read)"
+                    f"env.{key}: a secret has either a value or from_env (the variable to "
+                    "read) or from_secret (the project secret to use): give exactly one"
                 )
         given = data.get("secrets")
         given = given if isinstance(given, dict) else {}

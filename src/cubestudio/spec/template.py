@@ -154,7 +154,7 @@ def type_problem(param: ParameterSpec, value: Any) -> str:
     }[kind]
     if not ok:
         return f"{value!r} is not {'an' if kind is ParameterType.INT else 'a'} {kind}"
-    if param.choices and value not in param.choices and kind is not ParameterType.LIST:
+    if param.choices and kind is not ParameterType.LIST and not _among(value, param.choices):
         choices = ", ".join(repr(c) for c in param.choices)
         return f"{value!r} is not one of the choices: {choices}"
     return ""
@@ -213,3 +213,8 @@ def coerce_rendered(param: ParameterSpec, text: str) -> Any:
     except ValueError:
         raise RenderError(f"args.{param.name}: {text!r} is not a {kind}") from None
     return text
+
+
+def _among(value: Any, choices: list[Any]) -> bool:
+    """``value in choices``, but True is not 1 and False is not 0 (Python's == says so)."""
+    return any(value == c and isinstance(value, bool) == isinstance(c, bool) for c in choices)

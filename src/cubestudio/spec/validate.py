@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Mapping
 
 from cubestudio.errors import FieldError, RenderError
+from cubestudio.spec.alerts import check_alerts
 from cubestudio.spec.model import PipelineSpec, TaskSpec
 from cubestudio.spec.render import VARIABLES, is_template, referenced_names, suggest
 from cubestudio.spec.template import TemplateCatalog, TemplateSpec, check_args, parse_ref
@@ -25,6 +26,7 @@ def check_pipeline(spec: PipelineSpec, catalog: TemplateCatalog | None = None) -
     tasks = {task.name: task for task in spec.tasks}
     errors += _check_templates(spec, tasks)
     errors += _check_inputs(spec, tasks)
+    errors += check_alerts(spec)
     if catalog is not None:
         errors += _check_job_templates(spec, catalog)
     return errors

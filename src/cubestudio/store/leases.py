@@ -71,7 +71,6 @@ def claimable(
         select(*_LEASE_COLUMNS)
         .where(
             runs.c.status.in_(ACTIVE),
-            runs.c.trigger != "debug",
             free,
             or_(
                 runs.c.engine_host.is_(None),
@@ -271,7 +270,6 @@ def active_unowned(conn: Connection, *, now: datetime) -> int:
     """How many active runs no live lease covers: waiting for an engine."""
     query = select(func.count()).where(
         runs.c.status.in_(ACTIVE),
-        runs.c.trigger != "debug",
         or_(runs.c.lease_owner.is_(None), runs.c.lease_expires_at < now),
     )
     return int(conn.execute(query).scalar() or 0)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
 from cubestudio.errors import NotFoundError
 from cubestudio.spec.model import PipelineSpec
+from cubestudio.store import alerts as alert_store
 from cubestudio.store import events as event_store
 from cubestudio.store.tables import (
     DEFAULT_PROJECT_ID,
@@ -89,11 +90,18 @@ def upsert_pipeline(
 
 
 def record_pipeline(
-    conn: Connection, *, spec: PipelineSpec, creator: str, now: datetime
+    conn: Connection,
+    *,
+    spec: PipelineSpec,
+    creator: str,
+    now: datetime,
+    project_id: int = DEFAULT_PROJECT_ID,
 ) -> tuple[int, str]:
     """Record a pipeline's latest definition from its spec; returns (id, first creator)."""
     spec_json = json.dumps(spec.to_data(), sort_keys=True)
-    return upsert_pipeline(conn, name=spec.name, spec_json=spec_json, creator=creator, now=now)
+    return upsert_pipeline(
+        conn, name=spec.name, spec_json=spec_json, creator=creator, now=now, project_id=project_id
+    )
 
 
 def insert_run(conn: Connection, *, run: dict[str, Any], tasks: Sequence[dict[str, Any]]) -> None:
@@ -315,5 +323,6 @@ def delete_run(conn: Connection, *, run_id: str, statuses: Collection[str]) -> s
         for table in (artifacts, attempts, task_runs, schedule_records, run_leases):
             conn.execute(delete(table).where(table.c.run_id == run_id))
         event_store.delete_of_run(conn, run_id=run_id)
+        alert_store.delete_of_run(conn, run_id=run_id)
         conn.execute(delete(runs).where(runs.c.id == run_id))
     return None if status is None else str(status)

@@ -50,7 +50,12 @@ _RECORD_COLUMNS = (
 
 # -- schedules ----------------------------------------------------------------------------------
 def get_schedule(conn: Connection, *, pipeline_id: int) -> RowMapping | None:
-    query = select(schedules).where(schedules.c.pipeline_id == pipeline_id)
+    """The schedule with its pipeline's project (its runs belong there)."""
+    query = (
+        select(schedules, pipelines.c.project_id)
+        .join(pipelines, pipelines.c.id == schedules.c.pipeline_id)
+        .where(schedules.c.pipeline_id == pipeline_id)
+    )
     return conn.execute(query).mappings().first()
 
 
@@ -73,7 +78,7 @@ def update_schedule(conn: Connection, *, pipeline_id: int, values: dict[str, Any
 
 def list_schedules(conn: Connection) -> list[RowMapping]:
     query = (
-        select(schedules, pipelines.c.name)
+        select(schedules, pipelines.c.name, pipelines.c.project_id)
         .join(pipelines, pipelines.c.id == schedules.c.pipeline_id)
         .order_by(pipelines.c.name)
     )

@@ -159,6 +159,7 @@ runs = Table(
     Column("pipeline_version", Integer),
     Index("ix_runs_created_at", "created_at"),
     Index("ix_runs_project_created", "project_id", "created_at"),
+    Index("ix_runs_project_status", "project_id", "status"),  # /metrics counts by status
     Index("ix_runs_status", "status"),
     Index("ix_runs_lease_owner", "lease_owner"),
     Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
@@ -344,6 +345,9 @@ events = Table(
     Column("payload", Text, nullable=False),  # JSON
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_events_run", "run_id", "id"),
+    # SQLite: never reuse the id of a deleted newest row (a stream past it would miss the
+    # event that took it again).
+    sqlite_autoincrement=True,
 )
 
 alert_deliveries = Table(

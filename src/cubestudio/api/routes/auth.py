@@ -61,7 +61,7 @@ class MeOut(BaseModel):
 
 @router.get("/auth/me", response_model=MeOut)
 def me(user: UserDep, db: DbDep) -> MeOut:
-    with db.begin() as conn:
+    with db.read() as conn:
         rows = accounts.list_projects(conn, user_id=None if user.is_admin else user.id)
     projects = [{"name": r["name"], "role": r.get("role") or "admin"} for r in rows]
     return MeOut(id=user.id, name=user.name, is_admin=user.is_admin, projects=projects)
@@ -114,7 +114,7 @@ def create_token(body: TokenCreate, user: UserDep, db: DbDep) -> TokenCreated:
 
 @router.get("/auth/tokens", response_model=list[TokenInfo])
 def list_tokens(user: UserDep, db: DbDep) -> list[TokenInfo]:
-    with db.begin() as conn:
+    with db.read() as conn:
         rows = accounts.list_tokens(conn, user_id=user.id)
     return [TokenInfo.model_validate(dict(r)) for r in rows]
 

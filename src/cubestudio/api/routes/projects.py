@@ -36,14 +36,14 @@ def create_user(body: UserCreate, _admin: AdminDep, db: DbDep) -> UserOut:
     user_id = auth.create_user(
         db, name=body.name, password=body.password, is_admin=body.is_admin, now=now()
     )
-    with db.begin() as conn:
+    with db.read() as conn:
         row = accounts.get_user(conn, user_id=user_id)
     return UserOut.model_validate(dict(row or {}))
 
 
 @router.get("/users", response_model=list[UserOut], tags=["users"])
 def list_users(_admin: AdminDep, db: DbDep) -> list[UserOut]:
-    with db.begin() as conn:
+    with db.read() as conn:
         return [UserOut.model_validate(dict(r)) for r in accounts.list_users(conn)]
 
 
@@ -63,7 +63,7 @@ class ProjectOut(BaseModel):
 @router.get("/projects", response_model=list[ProjectOut])
 def list_projects(user: UserDep, db: DbDep) -> list[ProjectOut]:
     """The projects the caller is a member of (a platform admin: all), with its role."""
-    with db.begin() as conn:
+    with db.read() as conn:
         rows = accounts.list_projects(conn, user_id=None if user.is_admin else user.id)
     return [ProjectOut.model_validate({**r, "role": r.get("role") or "admin"}) for r in rows]
 
@@ -83,7 +83,7 @@ def create_project(body: ProjectCreate, admin: AdminDep, db: DbDep) -> ProjectOu
 
 @router.get("/projects/{project}", response_model=ProjectOut)
 def get_project(project: ProjectDep, db: DbDep) -> ProjectOut:
-    with db.begin() as conn:
+    with db.read() as conn:
         row = accounts.get_project(conn, project_id=project.id)
     return ProjectOut.model_validate({**(row or {}), "role": project.role})
 
@@ -100,7 +100,7 @@ class MemberSet(BaseModel):
 
 @router.get("/projects/{project}/members", response_model=list[MemberOut])
 def list_members(project: ProjectDep, db: DbDep) -> list[MemberOut]:
-    with db.begin() as conn:
+    with db.read() as conn:
         rows = accounts.list_members(conn, project_id=project.id)
     return [MemberOut.model_validate(dict(r)) for r in rows]
 

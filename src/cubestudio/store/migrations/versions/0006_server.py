@@ -43,6 +43,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("pipeline_version", sa.Integer, nullable=True))
         batch.create_foreign_key("fk_runs_project", "projects", ["project_id"], ["id"])
         batch.create_index("ix_runs_project_created", ["project_id", "created_at"])
+        batch.create_index("ix_runs_project_status", ["project_id", "status"])
     with op.batch_alter_table("templates") as batch:
         batch.add_column(sa.Column("project_id", sa.Integer, nullable=True))
         batch.create_foreign_key("fk_templates_project", "projects", ["project_id"], ["id"])
@@ -130,6 +131,7 @@ def _server_tables() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_events_run", "events", ["run_id", "id"])
     op.create_table(
@@ -158,6 +160,7 @@ def downgrade() -> None:
     with op.batch_alter_table("runs") as batch:
         batch.drop_constraint("fk_runs_project", type_="foreignkey")  # MySQL: before its index
         batch.drop_index("ix_runs_project_created")
+        batch.drop_index("ix_runs_project_status")
         batch.drop_column("pipeline_version")
         batch.drop_column("project_id")
     with op.batch_alter_table("pipelines") as batch:

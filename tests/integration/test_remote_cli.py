@@ -287,7 +287,7 @@ def test_local_only_commands_refuse(remote: Remote) -> None:
         (["engine", "status"], "engine"),
         (["runs", "delete", "x"], "runs delete"),
         (["resume", "x"], "resume"),
-        (["template", "register", "x.yaml"], "template register"),
+        (["template", "delete", "x"], "template delete"),
     ):
         result = remote.cube(*command)
         assert result.returncode == 2, command
@@ -390,3 +390,44 @@ def test_the_live_progress_reads_a_remote_run() -> None:
     text = console.export_text()
     assert "diamond run r1  1/3 done  running" in text
     assert re.search(r"▶ train +running  \(attempt 2\)", text)
+
+
+def test_templates_register_show_and_export_as_locally(remote: Remote) -> None:
+    file = EXAMPLES / "templates" / "sklearn-train.yaml"
+    registered = remote.cube("template", "register", str(file))
+    assert (registered.returncode, registered.stdout) == (0, "registered sklearn-train@1\n")
+    again = remote.cube("template", "register", str(file))
+    assert again.stdout == "sklearn-train@1 unchanged: it has the same content\n"
+    local = remote.local("template", "register", str(file))
+    assert local.stdout == registered.stdout
+    for command in (
+        ["template", "show", "sklearn-train"],
+        ["template", "export", "sklearn-train@1"],
+    ):
+        shown, here = remote.cube(*command), remote.local(*command)
+        assert (shown.returncode, shown.stdout) == (0, here.stdout), command
+    missing = remote.cube("template", "show", "nope")
+    assert missing.returncode == 2 and missing.stderr.startswith("error: ")
+
+
+def test_schedules_list_pause_unpause_and_a_pure_plan(remote: Remote, tmp_path: Path) -> None:
+    nightly = EXAMPLES / "nightly.yaml"
+    plan = remote.cube("schedule", "plan", str(nightly), "--now", "2026-01-01 00:00:00")
+    local_plan = remote.local("schedule", "plan", str(nightly), "--now", "2026-01-01 00:00:00")
+    assert (plan.returncode, plan.stdout) == (0, local_plan.stdout)  # pure: no store, no server
+    body = {"yaml": nightly.read_text(encoding="utf-8")}
+    assert remote.api("POST", "/projects/default/pipelines", json=body).status_code == 201
+    enabled = remote.api("POST", "/projects/default/pipelines/nightly/schedule/enable")
+    assert enabled.status_code == 200, enabled.text
+    items = remote.cube.json("schedule", "list", "--json", expect=0)
+    assert [(i["pipeline"], i["paused"]) for i in items] == [("nightly", False)]
+    assert set(items[0]) >= {"cron", "timezone", "catchup", "start", "next"}
+    paused = remote.cube("schedule", "pause", "nightly")
+    assert (paused.returncode, paused.stdout) == (0, "schedule of nightly paused\n")
+    assert remote.cube.json("schedule", "list", "--json", expect=0)[0]["paused"] is True
+    assert remote.cube("schedule", "unpause", "nightly").stdout == "schedule of nightly unpaused\n"
+    assert remote.cube.json("schedule", "list", "--json", expect=0)[0]["paused"] is False
+    unknown = remote.cube("schedule", "pause", "nope")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: ")
+    refused = remote.cube("schedule", "apply", str(nightly))
+    assert refused.returncode == 2 and "works only on the local store" in refused.stderr

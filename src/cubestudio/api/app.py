@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cubestudio import __version__
 from cubestudio.api import errors, metrics
+from cubestudio.api.access import AccessCache
 from cubestudio.api.limits import BodyLimit
 from cubestudio.api.routes import (
     alerts,
@@ -45,6 +46,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url())
     app.state.limiter = LoginLimiter()
+    app.state.access = AccessCache()
     app.state.secrets = SecretBox.load(home=settings.home_dir, key=settings.secret_key)
     errors.install(app)
     api = APIRouter(prefix=PREFIX)

@@ -11,7 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import RowMapping
+from starlette.concurrency import run_in_threadpool
 
+from cubestudio.api.access import AccessCache
 from cubestudio.api.errors import ApiError, not_found
 from cubestudio.auth.tokens import hash_token
 from cubestudio.errors import NotFoundError
@@ -28,7 +30,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that touch no store are `async def`: FastAPI runs a plain `def` dependency in
+# its thread pool, a hop that costs more than the dependency itself.
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -50,30 +54,55 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(
+async def access_cache(request: Request) -> AccessCache:
+    cache: AccessCache = request.app.state.access
+    return cache
+
+
+AccessDep = Annotated[AccessCache, Depends(access_cache)]
+
+
+async def current_user(
+    request: Request,
     db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """The token's user: from the access cache (api/access.py), else the store (in the
+    thread pool: the event loop never waits on the database)."""
     if credentials is None:
         raise _unauthorized(
             "log in first: send `Authorization: Bearer <token>` (POST /api/v1/auth/login "
             "gives one, or `cube token create`)"
         )
+    key = ("token", hash_token(credentials.credentials))
+    cache: AccessCache = request.app.state.access
+    found: tuple[User, datetime | None] | None = cache.get(key)
+    if found is None:
+        found = await run_in_threadpool(_token_user, db, key[1])
+        if found is not None:
+            cache.put(key, found)
+    if found is None or (found[1] is not None and found[1] <= now()):
+        raise _unauthorized("this token is unknown, revoked or expired: log in again")
+    return found[0]
+
+
+def _token_user(db: Database, token_hash: str) -> tuple[User, datetime | None] | None:
     at = now()
     with db.read() as conn:
-        row = accounts.token_owner(conn, token_hash=hash_token(credentials.credentials), now=at)
+        row = accounts.token_owner(conn, token_hash=token_hash, now=at)
     if row is None:
-        raise _unauthorized("this token is unknown, revoked or expired: log in again")
+        return None
     if row["last_used_at"] is None or row["last_used_at"] < at - TOUCH_EVERY:
         with db.begin() as conn:  # a write at most once a minute per token
             accounts.touch_token(conn, token_id=row["token_id"], now=at)
-    return User(row["user_id"], row["name"], bool(row["is_admin"]), row["token_id"], row["kind"])
+    user = User(row["user_id"], row["name"], bool(row["is_admin"]), row["token_id"], row["kind"])
+    return user, row["expires_at"]
 
 
 UserDep = Annotated[User, Depends(current_user)]
 
 
-def require_admin(user: UserDep) -> User:
+async def require_admin(user: UserDep) -> User:
     if not user.is_admin:
         raise ApiError(403, "forbidden", "only a platform admin may do this")
     return user
@@ -99,9 +128,31 @@ class Project:
             )
 
 
-def project_access(project: str, db: DbDep, user: UserDep) -> Project:
+async def project_access(project: str, request: Request, db: DbDep, user: UserDep) -> Project:
     """The project named in the path, if the caller may see it: 404 for a non-member, as for
     a project that does not exist (its existence is not revealed)."""
+    key = ("project", user.id, user.is_admin, project)
+    cache: AccessCache = request.app.state.access
+    found: tuple[int, str, str] | None = cache.get(key)
+    if found is None:
+        found = await run_in_threadpool(_project_role, db, user, project)
+        if found is not None:
+            cache.put(key, found)
+    if found is None:
+        raise not_found(f"project {project}")
+    return Project(found[0], found[1], found[2], user)
+
+
+def project_of(db: Database, user: User, project: str) -> Project:
+    """project_access for a project named elsewhere than the path (a query parameter),
+    from a route already in the thread pool."""
+    found = _project_role(db, user, project)
+    if found is None:
+        raise not_found(f"project {project}")
+    return Project(found[0], found[1], found[2], user)
+
+
+def _project_role(db: Database, user: User, project: str) -> tuple[int, str, str] | None:
     with db.read() as conn:
         row = accounts.get_project(conn, name=project)
         role = None
@@ -112,19 +163,19 @@ def project_access(project: str, db: DbDep, user: UserDep) -> Project:
                 else accounts.role_of(conn, project_id=row["id"], user_id=user.id)
             )
     if row is None or role is None:
-        raise not_found(f"project {project}")
-    return Project(row["id"], row["name"], role, user)
+        return None
+    return int(row["id"]), str(row["name"]), role
 
 
 ProjectDep = Annotated[Project, Depends(project_access)]
 
 
-def developer(project: ProjectDep) -> Project:
+async def developer(project: ProjectDep) -> Project:
     project.require("developer", "this")
     return project
 
 
-def project_admin(project: ProjectDep) -> Project:
+async def project_admin(project: ProjectDep) -> Project:
     project.require("admin", "this")
     return project
 

@@ -21,7 +21,8 @@ import typer
 from cubestudio.client.api import Client, to_spec
 from cubestudio.client.http import ClientError, NotFound, Unauthorized
 from cubestudio.client.runs import ENDED, Run, WaitTimeout
-from cubestudio.errors import CubeError, NotFoundError, SpecError
+from cubestudio.errors import CubeError, FieldError, NotFoundError, SpecError
+from cubestudio.spec.template import TemplateSpec
 
 if TYPE_CHECKING:
     from cubestudio.cli.failures import FailureReport
@@ -177,6 +178,102 @@ def template_list(target: Target, json_out: bool = False) -> None:
     print_table(["template", "version", "category", "description"], rows)
 
 
+def template_show(target: Target, ref: str) -> None:
+    """As `cube template show REF`: the template (a version of it with name@N) as YAML."""
+    from cubestudio.cli.templates import to_yaml
+
+    typer.echo(to_yaml(_template(target, ref)), nl=False)
+
+
+def template_export(target: Target, ref: str) -> None:
+    """As `cube template export REF`: the YAML to register elsewhere (no version number)."""
+    from cubestudio.cli.templates import to_yaml
+
+    data = {k: v for k, v in _template(target, ref).items() if k != "version"}
+    typer.echo(to_yaml(data), nl=False)
+
+
+def _template(target: Target, ref: str) -> Any:
+    from cubestudio.cli.templates import _parse_ref
+
+    name, version = _parse_ref(ref)
+    params: dict[str, Any] = {"project": target.project}
+    if version is not None:
+        params["version"] = version
+    with session(target) as client:
+        found = client.http.json("GET", f"/templates/{name}", params=params)
+    # The same data as the local command's: the template without its defaults.
+    return TemplateSpec.model_validate(found["template"]).to_data()
+
+
+def template_register(target: Target, file: Path) -> None:
+    """As `cube template register FILE`, in the project on the server (a platform admin's
+    registers platform-wide, as the local one does)."""
+    from cubestudio.spec.loader import load_template_text
+
+    if not file.is_file():
+        raise SpecError([FieldError("", f"no such template file: {file}")])
+    template = load_template_text(file.read_text(encoding="utf-8"), source=str(file))
+    with session(target) as client:
+        admin = client.http.json("GET", "/auth/me")["is_admin"]
+        path = "/templates" if admin else client.path("/templates")
+        body = template.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+        stored = client.http.json("POST", path, json=body)
+    ref = f"{stored['name']}@{stored['version']}"
+    if stored.get("created", True):
+        typer.echo(f"registered {ref}")
+    else:
+        typer.echo(f"{ref} unchanged: it has the same content")
+
+
+def schedule_plan(target: Target, **params: Any) -> None:
+    """`cube schedule plan` is pure (no store): the same here as locally."""
+    from cubestudio.cli.schedule import plan
+
+    plan(**params)
+
+
+def schedule_list(target: Target, json_out: bool = False, now: str | None = None) -> None:
+    """As `cube schedule list`, of the project's schedules on the server (--now is local)."""
+    from cubestudio.cli.output import print_json, stdout_console
+
+    if now is not None:
+        raise CubeError("--now is for the local store only: the server lists at its own time")
+    with session(target) as client:
+        items = client.http.json("GET", client.path("/schedules"))
+    if json_out:
+        print_json(items)
+        return
+    if not items:
+        typer.echo("no schedules: `cube schedule apply FILE` registers one", err=True)
+    console = stdout_console()
+    for item in items:
+        state = "paused" if item["paused"] else f"next {item['next']}"
+        catchup = "catchup" if item["catchup"] else "no catchup"
+        console.print(
+            f"{item['pipeline']}  '{item['cron']}' {item['timezone']}, {catchup}, {state}"
+        )
+
+
+def schedule_pause(target: Target, pipeline: str, now: str | None = None) -> None:
+    _schedule_switch(target, pipeline, "disable", "paused", now)
+
+
+def schedule_unpause(target: Target, pipeline: str, now: str | None = None) -> None:
+    _schedule_switch(target, pipeline, "unpause", "unpaused", now)
+
+
+def _schedule_switch(target: Target, pipeline: str, action: str, said: str, now: Any) -> None:
+    from urllib.parse import quote
+
+    if now is not None:
+        raise CubeError("--now is for the local store only: the server acts at its own time")
+    with session(target) as client:
+        path = client.path(f"/pipelines/{quote(pipeline, safe='')}/schedule/{action}")
+        client.http.json("POST", path)
+    typer.echo(f"schedule of {pipeline} {said}")
+
+
 def validate(target: Target, file: Any) -> None:
     """`cube validate` with the server's job templates: `ok`, or one line per problem."""
     try:
@@ -230,7 +327,18 @@ ROUTES: dict[str, Callable[..., None] | dict[str | None, Callable[..., None]]] =
     "logs": logs,
     "validate": validate,
     "runs": {None: runs},  # `cube runs delete` stays local-only
-    "template": {"list": template_list},
+    "schedule": {
+        "plan": schedule_plan,
+        "list": schedule_list,
+        "pause": schedule_pause,
+        "unpause": schedule_unpause,
+    },
+    "template": {
+        "list": template_list,
+        "show": template_show,
+        "export": template_export,
+        "register": template_register,
+    },
 }
 
 

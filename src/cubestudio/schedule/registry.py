@@ -173,10 +173,17 @@ def clear_schedule(db: Database, *, name: str) -> Cleared:
     return Cleared(name, records, removed, busy)
 
 
-def list_schedules(db: Database, *, now: datetime) -> list[dict[str, object]]:
-    """Every schedule as plain data (times in UTC ISO 8601), by pipeline name."""
+def list_schedules(
+    db: Database, *, now: datetime, project_id: int | None = None
+) -> list[dict[str, object]]:
+    """Every schedule (of one project, when given) as plain data (times in UTC ISO 8601), by
+    pipeline name."""
     with db.begin() as conn:
-        rows = store.list_schedules(conn)
+        rows = [
+            r
+            for r in store.list_schedules(conn)
+            if project_id is None or r["project_id"] == project_id
+        ]
     items: list[dict[str, object]] = []
     for row in rows:
         applied = parse_applied(row)

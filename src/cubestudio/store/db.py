@@ -77,6 +77,10 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 _private_sqlite_file(Path(parsed.database))
             options["connect_args"] = {"timeout": 30, "isolation_level": None}
+            # A server's request threads each hold a connection for a moment: keep enough
+            # open that they are not closed and opened again (each open runs the PRAGMAs).
+            options["pool_size"] = 20
+            options["max_overflow"] = 40
         else:
             options["pool_pre_ping"] = True
             if self.backend == "mysql":

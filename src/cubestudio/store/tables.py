@@ -158,7 +158,8 @@ runs = Table(
     ),
     Column("pipeline_version", Integer),
     Index("ix_runs_created_at", "created_at"),
-    Index("ix_runs_project_created", "project_id", "created_at"),
+    # The runs list's order (newest first, id breaking ties): read from the index, unsorted.
+    Index("ix_runs_project_created", "project_id", "created_at", "id"),
     Index("ix_runs_project_status", "project_id", "status"),  # /metrics counts by status
     Index("ix_runs_status", "status"),
     Index("ix_runs_lease_owner", "lease_owner"),

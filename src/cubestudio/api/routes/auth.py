@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from cubestudio.api.deps import DbDep, UserDep, now
+from cubestudio.api.deps import AccessDep, DbDep, UserDep, now
 from cubestudio.api.errors import ApiError
 from cubestudio.auth import users as auth
 from cubestudio.auth.ratelimit import LoginLimiter
@@ -68,10 +68,11 @@ def me(user: UserDep, db: DbDep) -> MeOut:
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(user: UserDep, db: DbDep) -> Response:
+def logout(user: UserDep, db: DbDep, cache: AccessDep) -> Response:
     """Revoke the token this request came with."""
     with db.begin() as conn:
         accounts.revoke_token(conn, user_id=user.id, token_id=user.token_id, now=now())
+    cache.clear()
     return Response(status_code=204)
 
 
@@ -120,7 +121,8 @@ def list_tokens(user: UserDep, db: DbDep) -> list[TokenInfo]:
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, user: UserDep, db: DbDep) -> Response:
+def revoke_token(token_id: int, user: UserDep, db: DbDep, cache: AccessDep) -> Response:
     with db.begin() as conn:
         accounts.revoke_token(conn, user_id=user.id, token_id=token_id, now=now())
+    cache.clear()
     return Response(status_code=204)

@@ -378,6 +378,21 @@ def enable_schedule(name: str, request: Request, project: DeveloperDep, db: DbDe
     return {"enabled": True, "start": iso_utc(result.start), "next": iso_utc(result.next)}
 
 
+@router.get("/projects/{project}/schedules")
+def list_schedules(project: ProjectDep, db: DbDep) -> Any:
+    """The project's applied schedules as `cube schedule list --json` prints them."""
+    return registry.list_schedules(db, now=now(), project_id=project.id)
+
+
+@router.post("/projects/{project}/pipelines/{name}/schedule/unpause")
+def unpause_schedule(name: str, project: DeveloperDep, db: DbDep) -> Any:
+    """Switch an applied schedule back on as it was applied (`cube schedule unpause`): with
+    catchup the paused time is caught up, without only the latest due tick runs."""
+    _pipeline(db, project, name)
+    registry.set_paused(db, name=name, paused=False, now=now(), project_id=project.id)
+    return {"enabled": True}
+
+
 @router.post("/projects/{project}/pipelines/{name}/schedule/disable")
 def disable_schedule(name: str, project: DeveloperDep, db: DbDep) -> Any:
     _pipeline(db, project, name)

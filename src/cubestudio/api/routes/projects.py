@@ -9,7 +9,15 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from cubestudio.api.deps import AdminDep, DbDep, ProjectAdminDep, ProjectDep, UserDep, now
+from cubestudio.api.deps import (
+    AccessDep,
+    AdminDep,
+    DbDep,
+    ProjectAdminDep,
+    ProjectDep,
+    UserDep,
+    now,
+)
 from cubestudio.api.errors import ApiError, not_found
 from cubestudio.auth import users as auth
 from cubestudio.store import accounts
@@ -69,7 +77,7 @@ def list_projects(user: UserDep, db: DbDep) -> list[ProjectOut]:
 
 
 @router.post("/projects", response_model=ProjectOut, status_code=201)
-def create_project(body: ProjectCreate, admin: AdminDep, db: DbDep) -> ProjectOut:
+def create_project(body: ProjectCreate, admin: AdminDep, db: DbDep, cache: AccessDep) -> ProjectOut:
     auth.check_name(body.name, "project name")
     at = now()
     with db.begin() as conn:
@@ -78,6 +86,7 @@ def create_project(body: ProjectCreate, admin: AdminDep, db: DbDep) -> ProjectOu
         )
         accounts.set_member(conn, project_id=project_id, user_id=admin.id, role="admin", now=at)
         row = accounts.get_project(conn, project_id=project_id)
+    cache.clear()
     return ProjectOut.model_validate({**(row or {}), "role": "admin"})
 
 
@@ -106,7 +115,9 @@ def list_members(project: ProjectDep, db: DbDep) -> list[MemberOut]:
 
 
 @router.put("/projects/{project}/members/{user_name}", response_model=MemberOut)
-def set_member(user_name: str, body: MemberSet, project: ProjectAdminDep, db: DbDep) -> MemberOut:
+def set_member(
+    user_name: str, body: MemberSet, project: ProjectAdminDep, db: DbDep, cache: AccessDep
+) -> MemberOut:
     """Add a user to the project, or change its role (a project admin's call)."""
     at = now()
     with db.begin() as conn:
@@ -115,17 +126,21 @@ def set_member(user_name: str, body: MemberSet, project: ProjectAdminDep, db: Db
             raise not_found(f"user {user_name}")
         accounts.set_member(conn, project_id=project.id, user_id=user["id"], role=body.role, now=at)
         _keep_an_admin(conn, project.id, project.name)
+    cache.clear()
     return MemberOut(name=user_name, role=body.role, added_at=at)
 
 
 @router.delete("/projects/{project}/members/{user_name}", status_code=204)
-def remove_member(user_name: str, project: ProjectAdminDep, db: DbDep) -> Response:
+def remove_member(
+    user_name: str, project: ProjectAdminDep, db: DbDep, cache: AccessDep
+) -> Response:
     with db.begin() as conn:
         user = accounts.get_user(conn, name=user_name)
         if user is None:
             raise not_found(f"user {user_name}")
         accounts.remove_member(conn, project_id=project.id, user_id=user["id"])
         _keep_an_admin(conn, project.id, project.name)
+    cache.clear()
     return Response(status_code=204)
 
 

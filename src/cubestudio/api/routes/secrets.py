@@ -19,7 +19,7 @@ from cubestudio.auth.secretbox import SecretBox
 router = APIRouter(tags=["secrets"])
 
 
-def _box(request: Request) -> SecretBox:
+async def _box(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secrets
     return box
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from cubestudio.api.deps import DbDep, Project, ProjectDep, User, UserDep, now, project_access
+from cubestudio.api.deps import DbDep, Project, ProjectDep, User, UserDep, now, project_of
 from cubestudio.api.errors import ApiError
 from cubestudio.errors import FieldError, SpecError
 from cubestudio.spec.jsonschema import parameters_schema
@@ -98,7 +98,7 @@ class DeletedOut(BaseModel):
     deleted: bool
 
 
-def platform_admin(user: UserDep) -> User:
+async def platform_admin(user: UserDep) -> User:
     if not user.is_admin:
         raise ApiError(
             403,
@@ -109,7 +109,7 @@ def platform_admin(user: UserDep) -> User:
     return user
 
 
-def template_developer(project: ProjectDep) -> Project:
+async def template_developer(project: ProjectDep) -> Project:
     project.require("developer", "registering a template")
     return project
 
@@ -118,7 +118,7 @@ def template_developer(project: ProjectDep) -> Project:
 def list_templates(user: UserDep, db: DbDep, project: ProjectArg = None) -> list[TemplateSummary]:
     """The latest version of every platform-wide template, and of the project's with
     `?project=NAME`, by name."""
-    scope = project_access(project, db, user) if project is not None else None
+    scope = project_of(db, user, project) if project is not None else None
     _with_builtins(db)
     with db.begin() as conn:
         entries = registry.list_entries(conn, project_id=scope.id if scope else None)

@@ -42,7 +42,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("project_id", sa.Integer, nullable=False, server_default="1"))
         batch.add_column(sa.Column("pipeline_version", sa.Integer, nullable=True))
         batch.create_foreign_key("fk_runs_project", "projects", ["project_id"], ["id"])
-        batch.create_index("ix_runs_project_created", ["project_id", "created_at"])
+        batch.create_index("ix_runs_project_created", ["project_id", "created_at", "id"])
         batch.create_index("ix_runs_project_status", ["project_id", "status"])
     with op.batch_alter_table("templates") as batch:
         batch.add_column(sa.Column("project_id", sa.Integer, nullable=True))

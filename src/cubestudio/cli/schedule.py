@@ -127,14 +127,18 @@ def apply(
 @schedule_app.command("list")
 def list_(json_out: JsonFlag = False, now: NowOption = None) -> None:
     """The registered schedules with their next tick."""
-    from cubestudio.cli.output import print_json, stdout_console
+    from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import open_db
     from cubestudio.schedule.registry import list_schedules
 
     items = list_schedules(open_db(), now=_instant("--now", now))
-    if json_out:
-        print_json(items)
-        return
+    print_json(items) if json_out else print_schedules(items)
+
+
+def print_schedules(items: list[dict[str, object]]) -> None:
+    """The `cube schedule list` lines (local or from a server)."""
+    from cubestudio.cli.output import stdout_console
+
     if not items:
         typer.echo("no schedules: `cube schedule apply FILE` registers one", err=True)
     console = stdout_console()

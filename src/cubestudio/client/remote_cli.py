@@ -235,24 +235,15 @@ def schedule_plan(target: Target, **params: Any) -> None:
 
 def schedule_list(target: Target, json_out: bool = False, now: str | None = None) -> None:
     """As `cube schedule list`, of the project's schedules on the server (--now is local)."""
-    from cubestudio.cli.output import print_json, stdout_console
+    from cubestudio.cli.output import print_json
 
     if now is not None:
         raise CubeError("--now is for the local store only: the server lists at its own time")
     with session(target) as client:
         items = client.http.json("GET", client.path("/schedules"))
-    if json_out:
-        print_json(items)
-        return
-    if not items:
-        typer.echo("no schedules: `cube schedule apply FILE` registers one", err=True)
-    console = stdout_console()
-    for item in items:
-        state = "paused" if item["paused"] else f"next {item['next']}"
-        catchup = "catchup" if item["catchup"] else "no catchup"
-        console.print(
-            f"{item['pipeline']}  '{item['cron']}' {item['timezone']}, {catchup}, {state}"
-        )
+    from cubestudio.cli.schedule import print_schedules
+
+    print_json(items) if json_out else print_schedules(items)
 
 
 def schedule_pause(target: Target, pipeline: str, now: str | None = None) -> None:

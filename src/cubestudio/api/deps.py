@@ -4,9 +4,10 @@ route signatures short, as in full-stack-fastapi-template."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +22,7 @@ from cubestudio.store import accounts
 from cubestudio.store import runs as runs_store
 from cubestudio.store.db import Database
 
+T = TypeVar("T")
 RANK = {"viewer": 0, "developer": 1, "admin": 2}
 # last_used_at is written at most this often per token: not one UPDATE per request.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -196,3 +198,13 @@ def run_of(db: Database, project: Project, run_id: str) -> RowMapping:
     if row is None or row["project_id"] != project.id:
         raise not_found(f"run {run_id} in project {project.name}")
     return row
+
+
+async def short_read(db: Database, read: Callable[[], T]) -> T:
+    """Run a short read of the store for an async route: on SQLite in the event loop itself
+    (a query of a millisecond costs less than the thread hop, and threads taking turns at
+    the GIL around each SQLite call cost more still); elsewhere in the thread pool, as the
+    database is across a network."""
+    if db.backend == "sqlite":
+        return read()
+    return await run_in_threadpool(read)

@@ -8,13 +8,14 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from cubestudio.api.deps import DbDep, DeveloperDep, ProjectDep, now, run_of
+from cubestudio.api.deps import DbDep, DeveloperDep, ProjectDep, now, run_of, short_read
 from cubestudio.api.errors import ApiError
 from cubestudio.api.pipeline_io import server_identity
 from cubestudio.drivers.local import LocalDriver
@@ -23,6 +24,7 @@ from cubestudio.engine.lifecycle import summary
 from cubestudio.engine.submit import request_stop, requeue, wake_engines
 from cubestudio.store import run_lists
 from cubestudio.store import runs as runs_store
+from cubestudio.store.db import Database
 
 router = APIRouter(tags=["runs"])
 Status = Literal["pending", "running", "succeeded", "failed", "stopped"]
@@ -65,7 +67,7 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 @router.get("/projects/{project}/runs", response_model=RunPage)
-def list_runs(
+async def list_runs(
     project: ProjectDep,
     db: DbDep,
     pipeline: Annotated[str | None, Query(max_length=63)] = None,
@@ -77,18 +79,23 @@ def list_runs(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RunPage:
     """Newest first; debug runs only with trigger=debug."""
-    with db.read() as conn:
-        rows = run_lists.list_project_runs(
-            conn,
-            project_id=project.id,
-            limit=limit + 1,
-            pipeline=pipeline,
-            statuses=list(status or []),
-            trigger=trigger,
-            since=since,
-            until=until,
-            after=_parse_cursor(cursor) if cursor else None,
-        )
+    after = _parse_cursor(cursor) if cursor else None
+
+    def read() -> list[Any]:
+        with db.read() as conn:
+            return run_lists.list_project_runs(
+                conn,
+                project_id=project.id,
+                limit=limit + 1,
+                pipeline=pipeline,
+                statuses=list(status or []),
+                trigger=trigger,
+                since=since,
+                until=until,
+                after=after,
+            )
+
+    rows = await short_read(db, read)
     more = len(rows) > limit
     rows = rows[:limit]
     # The hottest read of the API: written straight to JSON (the RunPage model documents it;
@@ -121,11 +128,16 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @router.get("/projects/{project}/runs/{run_id}")
-def get_run(run_id: str, request: Request, project: ProjectDep, db: DbDep) -> Any:
+async def get_run(run_id: str, request: Request, project: ProjectDep, db: DbDep) -> Any:
     """The run as `cube show --json` prints it (the `cube run --json` object with details),
     plus each task's attempts."""
-    run = run_of(db, project, run_id)
     runs_dir = request.app.state.settings.runs_dir
+    details = await short_read(db, lambda: _details(db, project, run_id, runs_dir))
+    return JSONResponse(details)  # plain JSON already: no encoder pass over it
+
+
+def _details(db: Database, project: Any, run_id: str, runs_dir: Path) -> dict[str, Any]:
+    run = run_of(db, project, run_id)
     details = run_details(db, runs_dir, summary(db, run["id"]))
     with db.read() as conn:
         attempts = runs_store.load_attempts(conn, run_id=run["id"])
@@ -146,7 +158,7 @@ def get_run(run_id: str, request: Request, project: ProjectDep, db: DbDep) -> An
         task["attempt_list"] = by_task.get(name, [])
     details["pipeline_version"] = run["pipeline_version"]
     details["project"] = project.name
-    return JSONResponse(details)  # plain JSON already: no encoder pass over it
+    return details
 
 
 @router.post("/projects/{project}/runs/{run_id}/stop", status_code=202)

@@ -6,6 +6,7 @@ the contract's; it changes none."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,18 @@ def run_details(db: Database, runs_dir: Path, result: dict[str, Any]) -> dict[st
     """``result`` (the contract's object) with the new keys added."""
     with db.read() as conn:
         run = store.get_run(conn, run_id=result["run_id"])
-        rows = {row["name"]: row for row in store.load_task_runs(conn, run_id=run["id"])}
+        rows = store.load_task_runs(conn, run_id=run["id"])
+    return details_of(run, rows, runs_dir, result)
+
+
+def details_of(
+    run: Mapping[Any, Any],
+    task_rows: Sequence[Mapping[Any, Any]],
+    runs_dir: Path,
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """``run_details`` from rows the caller read (the run's and its tasks')."""
+    rows = {row["name"]: row for row in task_rows}
     masker = Masker(load_secrets(runs_dir / run["id"]))
     tasks = {
         name: {

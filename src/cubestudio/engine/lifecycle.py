@@ -7,7 +7,7 @@ import getpass
 import json
 import secrets
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -468,6 +468,11 @@ def summary(db: Database, run_id: str) -> dict[str, Any]:
     with db.read() as conn:
         run = store.get_run(conn, run_id=run_id)
         rows = store.load_task_runs(conn, run_id=run["id"])
+    return summary_of(run, rows)
+
+
+def summary_of(run: Mapping[Any, Any], rows: Sequence[Mapping[Any, Any]]) -> dict[str, Any]:
+    """``summary`` from the run's row and its task rows, read by the caller."""
     return {
         "run_id": run["id"],
         "status": run["status"],

@@ -287,7 +287,7 @@ def test_local_only_commands_refuse(remote: Remote) -> None:
         (["engine", "status"], "engine"),
         (["runs", "delete", "x"], "runs delete"),
         (["resume", "x"], "resume"),
-        (["template", "delete", "x"], "template delete"),
+        (["schedule", "records", "x"], "schedule records"),
     ):
         result = remote.cube(*command)
         assert result.returncode == 2, command
@@ -408,6 +408,12 @@ def test_templates_register_show_and_export_as_locally(remote: Remote) -> None:
         assert (shown.returncode, shown.stdout) == (0, here.stdout), command
     missing = remote.cube("template", "show", "nope")
     assert missing.returncode == 2 and missing.stderr.startswith("error: ")
+    gone = remote.cube("template", "delete", "sklearn-train@1", "--json")
+    assert gone.returncode == 0, gone.stderr
+    assert json.loads(gone.stdout) == {"name": "sklearn-train", "version": 1, "deleted": True}
+    assert remote.cube("template", "show", "sklearn-train@1").returncode == 2
+    no_version = remote.cube("template", "delete", "sklearn-train")
+    assert no_version.returncode == 2 and "give the version to delete" in no_version.stderr
 
 
 def test_schedules_list_pause_unpause_and_a_pure_plan(remote: Remote, tmp_path: Path) -> None:

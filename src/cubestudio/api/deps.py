@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import RowMapping
+from sqlalchemy import Connection, RowMapping
 from starlette.concurrency import run_in_threadpool
 
 from cubestudio.api.access import AccessCache
@@ -191,10 +191,15 @@ def run_of(db: Database, project: Project, run_id: str) -> RowMapping:
     project: 404 otherwise, the same answer as for no run at all. The API's lists give full
     ids; prefixes are for people typing them."""
     with db.read() as conn:
-        try:
-            row = runs_store.get_run(conn, run_id=run_id)
-        except NotFoundError:
-            row = None
+        return run_in(conn, project, run_id)
+
+
+def run_in(conn: Connection, project: Project, run_id: str) -> RowMapping:
+    """run_of in the caller's transaction."""
+    try:
+        row = runs_store.get_run(conn, run_id=run_id)
+    except NotFoundError:
+        row = None
     if row is None or row["project_id"] != project.id:
         raise not_found(f"run {run_id} in project {project.name}")
     return row

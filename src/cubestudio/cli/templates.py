@@ -108,17 +108,7 @@ def delete(
     from cubestudio.engine.lifecycle import current_user
     from cubestudio.store.templates import delete_template
 
-    name, version = _parse_ref(ref)
-    if version is None:
-        raise SpecError(
-            [
-                FieldError(
-                    "",
-                    f"give the version to delete: {name}@VERSION (see `cube template "
-                    f"show {name}` for the latest)",
-                )
-            ]
-        )
+    name, version = versioned_ref(ref)
     with _registry().begin() as conn:
         gone = delete_template(
             conn, name=name, version=version, user=current_user(), now=datetime.now(UTC)
@@ -153,6 +143,22 @@ def _get(ref: str) -> TemplateSpec:
     name, version = _parse_ref(ref)
     with _registry().begin() as conn:
         return get_template(conn, name=name, version=version)
+
+
+def versioned_ref(ref: str) -> tuple[str, int]:
+    """NAME@VERSION of a version to delete (local or on a server); the name alone is an error."""
+    name, version = _parse_ref(ref)
+    if version is None:
+        raise SpecError(
+            [
+                FieldError(
+                    "",
+                    f"give the version to delete: {name}@VERSION (see `cube template "
+                    f"show {name}` for the latest)",
+                )
+            ]
+        )
+    return name, version
 
 
 def _parse_ref(ref: str) -> tuple[str, int | None]:

@@ -206,6 +206,22 @@ def _template(target: Target, ref: str) -> Any:
     return TemplateSpec.model_validate(found["template"]).to_data()
 
 
+def template_delete(target: Target, ref: str, json_out: bool = False) -> None:
+    """As `cube template delete NAME@VERSION`: refused (409, one line) while a run or a
+    schedule uses that version."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.cli.templates import versioned_ref
+
+    name, version = versioned_ref(ref)
+    with session(target) as client:
+        params = {"version": version}
+        client.http.json("DELETE", f"/templates/{name}", params=params)
+    if json_out:
+        print_json({"name": name, "version": version, "deleted": True})
+    else:
+        typer.echo(f"deleted {name}@{version}")
+
+
 def template_register(target: Target, file: Path) -> None:
     """As `cube template register FILE`, in the project on the server (a platform admin's
     registers platform-wide, as the local one does)."""
@@ -329,6 +345,7 @@ ROUTES: dict[str, Callable[..., None] | dict[str | None, Callable[..., None]]] =
         "show": template_show,
         "export": template_export,
         "register": template_register,
+        "delete": template_delete,
     },
 }
 

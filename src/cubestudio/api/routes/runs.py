@@ -15,14 +15,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from cubestudio.api.deps import DbDep, DeveloperDep, ProjectDep, now, run_of, short_read
-from cubestudio.api.errors import ApiError, not_found
+from cubestudio.api.deps import DbDep, DeveloperDep, ProjectDep, now, run_in, run_of, short_read
+from cubestudio.api.errors import ApiError
 from cubestudio.api.pipeline_io import server_identity
 from cubestudio.drivers.local import LocalDriver
 from cubestudio.engine.details import details_of
 from cubestudio.engine.lifecycle import summary_of
 from cubestudio.engine.submit import request_stop, requeue, wake_engines
-from cubestudio.errors import NotFoundError
 from cubestudio.store import run_lists
 from cubestudio.store import runs as runs_store
 from cubestudio.store.db import Database
@@ -140,12 +139,7 @@ async def get_run(run_id: str, request: Request, project: ProjectDep, db: DbDep)
 def _details(db: Database, project: Any, run_id: str, runs_dir: Path) -> dict[str, Any]:
     """One read transaction: the run, its tasks and its attempts."""
     with db.read() as conn:
-        try:
-            run = runs_store.get_run(conn, run_id=run_id)
-        except NotFoundError:
-            run = None
-        if run is None or run["project_id"] != project.id:
-            raise not_found(f"run {run_id} in project {project.name}")
+        run = run_in(conn, project, run_id)
         tasks = runs_store.load_task_runs(conn, run_id=run["id"])
         attempts = runs_store.load_attempts(conn, run_id=run["id"])
     details = details_of(run, tasks, runs_dir, summary_of(run, tasks))

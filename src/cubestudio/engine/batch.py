@@ -42,9 +42,12 @@ class TurnBatch:
         if not self.empty:
             with db.turn() as conn:
                 self.write(conn)
+            self.clear()
 
     def write(self, conn: Connection) -> None:
-        """Write the turn in the caller's transaction, then start afresh."""
+        """Write the turn in the caller's transaction. The batch keeps what it holds until
+        ``clear`` (after the commit): a transaction rolled back (a deadlock) is written again
+        whole."""
         if self.empty:
             return
         store.save_changes(
@@ -57,6 +60,9 @@ class TurnBatch:
             new_artifacts=self.artifacts,
         )
         alert_store.record(conn, rows=self.alerts)
+
+    def clear(self) -> None:
+        """The turn committed: start afresh."""
         self.tasks = {}
         self.new_attempts = []
         self.attempts = {}

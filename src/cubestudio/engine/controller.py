@@ -310,6 +310,7 @@ class RunController:
 
     def act(self) -> None:
         """Side effects, strictly after the commit that announced them."""
+        self._batch.clear()  # committed: the next turn's writes start afresh
         notes, self._notes = self._notes, []
         for key, line in notes:
             self.launcher.note(key, line)

@@ -202,6 +202,20 @@ class EngineService:
 
     def _commit(self, now: datetime, moved: set[str]) -> None:
         renew = self._next_renew is None or now >= self._next_renew
+        for attempt in range(1, DEADLOCK_TRIES + 1):
+            try:
+                lost, committed = self._write_turn(now, moved, renew)
+                break
+            except DBAPIError as err:  # the batches are intact: the turn is written again
+                if attempt == DEADLOCK_TRIES or not _deadlock(err):
+                    raise
+                self.log("turn_retried", error=_one_line(err), attempt=attempt)
+        self._after_commit(now, renew, lost, committed)
+
+    def _write_turn(
+        self, now: datetime, moved: set[str], renew: bool
+    ) -> tuple[set[str], list[str]]:
+        """The turn's one transaction: (runs whose lease was lost, runs written)."""
         lost: set[str] = set()
         committed: list[str] = []
         with self.db.turn() as conn:
@@ -229,6 +243,11 @@ class EngineService:
                     expires_at=now + timedelta(seconds=self.config.lease_seconds),
                 )
                 store.beat(conn, instance=self.me.instance, now=now)
+        return lost, committed
+
+    def _after_commit(
+        self, now: datetime, renew: bool, lost: set[str], committed: list[str]
+    ) -> None:
         if renew:
             self._next_renew = now + timedelta(seconds=self.config.lease_seconds / 3)
             for held in self.held.values():
@@ -400,6 +419,21 @@ def _claim_event(previous: str | None, engine_id: str) -> str:
     if previous is None:
         return "claim"
     return "reclaim" if previous.rsplit("/", 1)[0] == engine_id else "take_over"
+
+
+# A turn that loses a deadlock (MySQL/MariaDB 1213, a lock wait timeout 1205, PostgreSQL
+# 40P01/40001) is rolled back whole and written again at once, not taken for an outage.
+DEADLOCK_TRIES = 3
+_DEADLOCK_CODES = {1213, 1205}
+_DEADLOCK_STATES = {"40P01", "40001"}
+
+
+def _deadlock(err: DBAPIError) -> bool:
+    orig = err.orig
+    if getattr(orig, "sqlstate", None) in _DEADLOCK_STATES:
+        return True
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+    return bool(args) and args[0] in _DEADLOCK_CODES
 
 
 def _one_line(err: BaseException) -> str:

@@ -112,3 +112,38 @@ def test_a_claim_leaves_out_a_run_claimed_meanwhile(db: Database) -> None:
     assert taken == {ids[1]: 1, ids[2]: 1}
     assert history[ids[0]] == []
     assert [h["epoch"] for h in history[ids[1]]] == [1]
+
+
+class _Deadlock(Exception):
+    """What pymysql raises for a deadlock: errno 1213 first in its args."""
+
+    def __init__(self) -> None:
+        super().__init__(1213, "Deadlock found when trying to get lock; try restarting transaction")
+
+
+def test_a_turn_that_loses_a_deadlock_is_written_again_whole(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    ids = _submit(db, 2)
+    events: list[str] = []
+    service, driver = _engine(db, events)
+    service.register(T0)
+    real = lease_store.renew_all
+    failures = [OperationalError("UPDATE runs ...", {}, _Deadlock())]
+
+    def renew_once_deadlocked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures:  # the whole first try of the turn rolls back
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lease_store, "renew_all", renew_once_deadlocked)
+    for run_id in ids:
+        driver.finish("a", run_id=run_id)
+    service.turn(T0 + timedelta(seconds=6))  # past lease/3: a renewal turn, renew_all in it
+    launched = [(r.key.run_id, r.key.task) for r in driver.launched]
+    assert sorted(launched) == sorted([(r, "a") for r in ids] + [(r, "b") for r in ids])
+    for run_id in ids:
+        assert summary(db, run_id)["tasks"]["a"]["status"] == "succeeded"
+    assert any(e.startswith("turn_retried") for e in events)
+    assert not any(e.startswith("database_unreachable") for e in events)
+    assert set(service.held) == set(ids)

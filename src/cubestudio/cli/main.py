@@ -260,18 +260,25 @@ def stop(
 
     wake_engines(db)  # an engine on another host hears it through the database
     typer.echo(f"stop requested for run {run['id']}", err=True)
+    if wait:
+        wait_stopped(run["id"], lambda: str(get_run(db, run["id"])["status"]))
+
+
+def wait_stopped(run_id: str, status: Callable[[], str]) -> None:
+    """After a stop request (local or on a server): say when the run has ended, or that it
+    has not within the kill grace and half a minute."""
+    from cubestudio.engine.states import RUN_TERMINAL
+
     deadline = time.monotonic() + get_settings().kill_grace + 30
-    while wait and time.monotonic() < deadline:
-        status = get_run(db, run["id"])["status"]
-        if status in RUN_TERMINAL:
-            typer.echo(f"run {run['id']} {status}", err=True)
+    while time.monotonic() < deadline:
+        now_status = status()
+        if now_status in RUN_TERMINAL:
+            typer.echo(f"run {run_id} {now_status}", err=True)
             return
         time.sleep(0.2)
-    if wait:
-        typer.echo(
-            f"run {run['id']} has not stopped yet; `cube show {run['id']}` tells when it has",
-            err=True,
-        )
+    typer.echo(
+        f"run {run_id} has not stopped yet; `cube show {run_id}` tells when it has", err=True
+    )
 
 
 def _held_elsewhere(run: dict[str, Any]) -> bool:

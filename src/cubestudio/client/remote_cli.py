@@ -113,9 +113,7 @@ def show(target: Target, run_id: str, json_out: bool = False) -> None:
 
 
 def stop(target: Target, run_id: str, wait: bool = True) -> None:
-    import time
-
-    from cubestudio.settings import get_settings
+    from cubestudio.cli.main import wait_stopped
 
     with session(target) as client:
         handle = open_run(client, run_id)
@@ -123,18 +121,8 @@ def stop(target: Target, run_id: str, wait: bool = True) -> None:
             typer.echo(f"run {handle.id} already ended: {handle.status}", err=True)
             return
         typer.echo(f"stop requested for run {handle.id}", err=True)
-        deadline = time.monotonic() + get_settings().kill_grace + 30
-        while wait and time.monotonic() < deadline:
-            status = handle.status
-            if status in ENDED:
-                typer.echo(f"run {handle.id} {status}", err=True)
-                return
-            time.sleep(0.2)
-    if wait:
-        typer.echo(
-            f"run {handle.id} has not stopped yet; `cube show {handle.id}` tells when it has",
-            err=True,
-        )
+        if wait:
+            wait_stopped(handle.id, lambda: str(handle.status))
 
 
 def retry(target: Target, run_id: str, json_out: bool = False) -> None:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # The key that signs webhook alerts (CUBE_WEBHOOK_SECRET), else $CUBE_HOME/webhook.key,
     # created on first use; receivers check X-Cube-Signature with it (see cubestudio.alerts).
     webhook_secret: str | None = None
+    # The web UI's build served at / (CUBE_UI_DIR); default: the package's web/dist.
+    ui_dir: Path | None = None
     # Fault injection for the crash tests: "<point>:<task>" makes the engine SIGKILL itself there.
     failpoint: str | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,7 +22,9 @@ from cubestudio.api.routes import (
     logs,
     pipelines,
     projects,
+    run_admin,
     runs,
+    schedules,
     secrets,
     templates,
 )
@@ -42,6 +45,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url())
@@ -62,6 +66,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         secrets,
         alerts,
         imports,
+        run_admin,
+        schedules,
     )
     for module in areas:
         api.include_router(module.router)
@@ -70,6 +76,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """``pipelines_list_versions``: the area and the function, which the web UI's generated
+    client turns into ``pipelinesListVersions`` (FastAPI's default adds the path and method)."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
 
 
 def healthz(request: Request) -> JSONResponse:

@@ -7,15 +7,9 @@
 
 from __future__ import annotations
 
-import shutil
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-from cubestudio.errors import StateError
-
-if TYPE_CHECKING:
-    from cubestudio.store.db import Database
 
 runs_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 
@@ -67,13 +61,20 @@ def delete(
 
     A run that has not ended is refused (`cube stop RUN` first), and then nothing is deleted.
     Scheduled runs that never started: `cube schedule clear PIPELINE`."""
-    from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import open_artifacts, open_db
+    from cubestudio.engine.deletion import delete_runs
 
     db = open_db()
     open_artifacts()  # an artifact store that cannot be opened fails before any row goes
-    deleted = delete_runs(db, run_ids)
+    deleted = delete_runs(db, run_ids=run_ids)
     remove_run_files(deleted)
+    print_deleted(deleted, json_out=json_out)
+
+
+def print_deleted(deleted: list[str], *, json_out: bool) -> None:
+    """What `cube runs delete` prints (local or on a server)."""
+    from cubestudio.cli.output import print_json
+
     if json_out:
         print_json({"deleted": deleted})
         return
@@ -81,47 +82,18 @@ def delete(
         typer.echo(f"deleted run {run_id}")
 
 
-def delete_runs(db: Database, run_ids: list[str]) -> list[str]:
-    """Delete the runs' rows in one transaction: all of them, or none when one is unknown
-    or has not ended. Returns their full ids."""
-    from cubestudio.engine.lifecycle import engine_alive
-    from cubestudio.engine.states import RUN_TERMINAL
-    from cubestudio.store import runs as store
-
-    ended = [state.value for state in RUN_TERMINAL]
-    deleted: list[str] = []
-    with db.begin() as conn:
-        for given in run_ids:
-            run = dict(store.get_run(conn, run_id=given))
-            if run["id"] in deleted:
-                continue
-            if run["status"] in ended and engine_alive(run):  # a retry is starting it again
-                raise StateError(
-                    f"run {run['id']} is being restarted by process {run['engine_pid']}: "
-                    f"wait for it to end, or `cube stop {run['id']}`; nothing was deleted"
-                )
-            status = store.delete_run(conn, run_id=run["id"], statuses=ended)
-            if status not in ended:
-                raise StateError(
-                    f"run {run['id']} is {status}: stop it first (`cube stop {run['id']}`), "
-                    "then delete it; nothing was deleted"
-                )
-            deleted.append(run["id"])
-    return deleted
-
-
 def remove_run_files(run_ids: list[str]) -> None:
-    """After their rows are gone: each run's attempt folders and logs, its scheduler log,
-    and what the artifact store kept for it."""
-    from cubestudio.artifacts.purge import delete_run_artifacts
+    """After their rows are gone: the runs' files (engine/deletion.py), from this store."""
     from cubestudio.cli.setup import open_artifacts
+    from cubestudio.engine.deletion import remove_run_files as remove
     from cubestudio.settings import get_settings
 
     if not run_ids:
         return
     settings = get_settings()
-    artifacts = open_artifacts(settings)
-    for run_id in run_ids:
-        delete_run_artifacts(artifacts, run_id)  # refuses an id that is not a plain name
-        shutil.rmtree(settings.runs_dir / run_id, ignore_errors=True)
-        (settings.home_dir / "scheduler" / "logs" / f"{run_id}.log").unlink(missing_ok=True)
+    remove(
+        run_ids=run_ids,
+        artifacts=open_artifacts(settings),
+        runs_dir=settings.runs_dir,
+        home_dir=settings.home_dir,
+    )

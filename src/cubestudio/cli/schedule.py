@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,8 +17,6 @@ from cubestudio.errors import FieldError, SpecError, StateError
 if TYPE_CHECKING:
     from cubestudio.cli.setup import LazyCatalog
     from cubestudio.schedule.launch import RunLauncher
-    from cubestudio.schedule.plan import NewRuns
-    from cubestudio.schedule.timetable import Timetable
     from cubestudio.spec.model import PipelineSpec
 
 FileArg = Annotated[Path, typer.Argument(help="A pipeline file with a `schedule:` block.")]
@@ -30,9 +28,6 @@ YesFlag = Annotated[
 DryRunFlag = Annotated[
     bool, typer.Option("--dry-run", help="List the runs it would create; store nothing.")
 ]
-# More runs than this are asked about on a terminal, and refused without one unless --yes:
-# a catch-up of a year of nightly runs, or a minutely backfill, should never be a surprise.
-CONFIRM_ABOVE = 20
 # Injected time for tests and demos (naive means UTC); hidden from --help.
 NowOption = Annotated[str | None, typer.Option("--now", hidden=True)]
 
@@ -61,7 +56,7 @@ def plan(
     from cubestudio.cli.output import print_json
     from cubestudio.schedule.plan import plan_first_sight
 
-    spec = _load_scheduled(file, catalog=None)
+    spec = load_scheduled(file, catalog=None)
     assert spec.schedule is not None
     result = plan_first_sight(spec.schedule, now=_instant("--now", now))
     if json_out:
@@ -86,42 +81,40 @@ def apply(
 
     Says how many runs that creates (catchup: every tick since start) and asks above 20.
     Changing the cron, time zone or catchup resets start to now (unless start changed too)."""
-    from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lifecycle import current_user
-    from cubestudio.schedule.plan import iso_utc
+    from cubestudio.schedule import reports
     from cubestudio.schedule.registry import apply_schedule, preview_apply
     from cubestudio.spec.validate import resolve_templates
 
     catalog = LazyCatalog()
-    spec = _load_scheduled(file, catalog=catalog)
+    spec = load_scheduled(file, catalog=catalog)
     assert spec.schedule is not None
     templates = resolve_templates(spec, catalog)
     zone, moment, db = spec.schedule.timezone, _instant("--now", now), open_db()
     preview = preview_apply(db, spec=spec, now=moment)
+    summary = preview.runs.summary(zone)
     if dry_run:
-        facts = {"created": preview.created, "start": iso_utc(preview.start)}
-        _list_new_runs(spec.name, preview.runs, zone, json_out, {**facts, "reset": preview.reset})
+        facts = reports.preview_facts(preview)
+        print_new_runs(reports.new_runs(spec.name, preview.runs, facts), summary, zone, json_out)
         return
-    _confirm(spec.name, preview.runs, zone, yes=yes)
+    confirm(spec.name, preview.runs.count, summary, yes=yes)
     result = apply_schedule(db, spec=spec, templates=templates, user=current_user(), now=moment)
+    print_applied(reports.applied(result, runs=preview.runs.count), zone, json_out)
+
+
+def print_applied(answer: dict[str, Any], zone: str, json_out: bool) -> None:
+    """What `cube schedule apply` prints once applied (local or on a server)."""
+    from cubestudio.cli.output import print_json
+
     if json_out:
-        print_json(
-            {
-                "pipeline": result.pipeline,
-                "created": result.created,
-                "start": iso_utc(result.start),
-                "next": iso_utc(result.next),
-                "reset": result.reset,
-                "runs": preview.runs.count,
-            }
-        )
+        print_json(answer)
         return
-    verb = "registered" if result.created else "updated"
-    typer.echo(f"schedule of {result.pipeline} {verb}: start {_both(result.start, zone)}")
-    if result.reset:
-        typer.echo(f"start reset to now because {result.reset}")
-    typer.echo(f"next run: {_both(result.next, zone) if result.next else 'never'}")
+    verb = "registered" if answer["created"] else "updated"
+    typer.echo(f"schedule of {answer['pipeline']} {verb}: start {_both(answer['start'], zone)}")
+    if answer["reset"]:
+        typer.echo(f"start reset to now because {answer['reset']}")
+    typer.echo(f"next run: {_both(answer['next'], zone) if answer['next'] else 'never'}")
 
 
 @schedule_app.command("list")
@@ -160,32 +153,20 @@ def records(
     json_out: JsonFlag = False,
 ) -> None:
     """A pipeline's schedule records, newest first: one per execution date."""
-    from cubestudio.cli.output import print_json, stdout_console
     from cubestudio.cli.setup import open_db
-    from cubestudio.errors import NotFoundError
-    from cubestudio.schedule.plan import iso_utc
-    from cubestudio.schedule.states import RecordStatus
-    from cubestudio.store import schedules as store
+    from cubestudio.schedule.records import check_status, pipeline_records
 
-    if status is not None and status not in RecordStatus._value2member_map_:
-        choices = ", ".join(RecordStatus)
-        raise SpecError([FieldError("--status", f"{status!r} is not one of {choices}")])
-    with open_db().begin() as conn:
-        pipeline_id = store.find_pipeline(conn, name=pipeline)
-        if pipeline_id is None:
-            raise NotFoundError(f"no pipeline '{pipeline}' (see `cube schedule list`)")
-        rows = store.list_records(conn, pipeline_id=pipeline_id, status=status, limit=limit)
-    items = [
-        {
-            "execution_date": iso_utc(row["execution_date"]),
-            "status": row["status"],
-            "trigger": row["trigger"],
-            "run_id": row["run_id"],
-            "run_status": row["run_status"],
-            "message": row["message"],
-        }
-        for row in rows
-    ]
+    check_status(status, field="--status")
+    items = pipeline_records(open_db(), name=pipeline, status=status, limit=limit)
+    print_records(items, pipeline, status, json_out)
+
+
+def print_records(
+    items: list[dict[str, Any]], pipeline: str, status: str | None, json_out: bool
+) -> None:
+    """The `cube schedule records` lines (local or from a server)."""
+    from cubestudio.cli.output import print_json, stdout_console
+
     if json_out:
         print_json(items)
         return
@@ -265,27 +246,23 @@ def backfill(
     from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import LazyCatalog, open_db
     from cubestudio.engine.lifecycle import current_user
+    from cubestudio.schedule import reports
     from cubestudio.schedule.backfill import Backfill, preview_backfill
-    from cubestudio.schedule.plan import timetable_of
     from cubestudio.spec.validate import resolve_templates
 
     catalog = LazyCatalog()
-    spec = _load_scheduled(file, catalog=catalog)
+    spec = load_scheduled(file, catalog=catalog)
     assert spec.schedule is not None
-    timetable = timetable_of(spec.schedule)
     now = datetime.now(UTC)
-    lo, hi = _instant("--start", start, timetable), _range_end(end, timetable, now)
-    if hi < lo:
-        raise SpecError([FieldError("--end", "is before --start")])
-    if hi > now:
-        raise SpecError([FieldError("--end", "is in the future: the scheduler runs those ticks")])
+    lo, hi = backfill_limits(spec, start, end, now)
     templates = resolve_templates(spec, catalog)
     db = open_db()
     runs = preview_backfill(db, spec=spec, lo=lo, hi=hi)
+    zone = spec.schedule.timezone
     if dry_run:
-        _list_new_runs(spec.name, runs, spec.schedule.timezone, json_out, {})
+        print_new_runs(reports.new_runs(spec.name, runs, {}), runs.summary(zone), zone, json_out)
         return
-    _confirm(spec.name, runs, spec.schedule.timezone, yes=yes)
+    confirm(spec.name, runs.count, runs.summary(zone), yes=yes)
     job = Backfill.of(
         db,
         _launcher(no_launch),
@@ -297,18 +274,36 @@ def backfill(
         now=now,
     )
     total, existing = job.record(now)
-    typer.echo(f"{spec.name}: {total} ticks, {existing} already had a record", err=True)
+    backfill_recorded(spec.name, total, existing)
     final = job.drive(
         clock=lambda: datetime.now(UTC),
-        on_launch=lambda run_id: typer.echo(f"{spec.name}: launched run {run_id}", err=True),
+        on_launch=lambda run_id: backfill_launched(spec.name, run_id),
     )
     if json_out:
-        records = job.records()
-        print_json(
-            {"pipeline": spec.name, "ticks": total, "existing": existing, "records": records}
-        )
+        answer = {"pipeline": spec.name, "ticks": total, "existing": existing}
+        print_json({**answer, "records": job.records()})
     if final.stuck:
-        raise StateError(f"{spec.name}: {final.waiting} records still wait: {final.reason}")
+        raise reports.stuck(spec.name, final.waiting, final.reason)
+
+
+def backfill_limits(
+    spec: PipelineSpec, start: str, end: str, now: datetime
+) -> tuple[datetime, datetime]:
+    """--start and --end of `cube backfill` resolved in the schedule's time zone."""
+    from cubestudio.schedule.plan import timetable_of
+    from cubestudio.schedule.ranges import backfill_range
+
+    assert spec.schedule is not None
+    timetable = timetable_of(spec.schedule)
+    return backfill_range(start=start, end=end, timetable=timetable, now=now)
+
+
+def backfill_recorded(name: str, ticks: int, existing: int) -> None:
+    typer.echo(f"{name}: {ticks} ticks, {existing} already had a record", err=True)
+
+
+def backfill_launched(name: str, run_id: str) -> None:
+    typer.echo(f"{name}: launched run {run_id}", err=True)
 
 
 def _set_paused(pipeline: str, paused: bool, now: str | None) -> None:
@@ -325,67 +320,66 @@ def clear(pipeline: PipelineArg, json_out: JsonFlag = False) -> None:
 
     Only scheduled runs that are pending and never started go; finished ones: `cube runs
     delete`."""
-    from cubestudio.cli.output import print_json
     from cubestudio.cli.runs import remove_run_files
     from cubestudio.cli.setup import open_db
+    from cubestudio.schedule import reports
     from cubestudio.schedule.registry import clear_schedule
 
     cleared = clear_schedule(open_db(), name=pipeline)
     remove_run_files(cleared.runs)
+    print_cleared(reports.cleared(cleared), json_out)
+
+
+def print_cleared(answer: dict[str, Any], json_out: bool) -> None:
+    """What `cube schedule clear` prints (local or on a server)."""
+    from cubestudio.cli.output import print_json
+
     if json_out:
-        print_json(
-            {
-                "pipeline": pipeline,
-                "records": cleared.records,
-                "runs": cleared.runs,
-                "busy": cleared.busy,
-            }
-        )
+        print_json(answer)
         return
+    pipeline, runs, busy = answer["pipeline"], answer["runs"], answer["busy"]
     typer.echo(
-        f"{pipeline}: removed {_plural(cleared.records, 'waiting record')} and "
-        f"{_plural(len(cleared.runs), 'pending run')} that had not started"
+        f"{pipeline}: removed {_plural(answer['records'], 'waiting record')} and "
+        f"{_plural(len(runs), 'pending run')} that had not started"
     )
-    for run_id in cleared.runs:
+    for run_id in runs:
         typer.echo(f"  deleted run {run_id}")
-    if cleared.busy:
+    if busy:
         typer.echo(
-            f"{pipeline}: left {', '.join(cleared.busy)}: a process is starting them now "
+            f"{pipeline}: left {', '.join(busy)}: a process is starting them now "
             "(`cube stop RUN`, then `cube runs delete RUN`)",
             err=True,
         )
     typer.echo(f"`cube schedule pause {pipeline}` keeps new ones from coming", err=True)
 
 
-def _confirm(name: str, runs: NewRuns, zone: str, *, yes: bool) -> None:
+def confirm(name: str, count: int, summary: str, *, yes: bool) -> None:
     """Say how many runs are coming; above CONFIRM_ABOVE, ask (y/N) on a terminal, and
     without one refuse unless --yes. Nothing is stored before this returns."""
-    typer.echo(f"{name}: {runs.summary(zone)}", err=True)
-    if runs.count <= CONFIRM_ABOVE or yes:
+    from cubestudio.schedule.reports import CONFIRM_ABOVE
+
+    typer.echo(f"{name}: {summary}", err=True)
+    if count <= CONFIRM_ABOVE or yes:
         return
     if not sys.stdin.isatty():
         raise StateError(
-            f"{name}: {runs.count} runs need a confirmation and there is no terminal to ask: "
+            f"{name}: {count} runs need a confirmation and there is no terminal to ask: "
             "pass --yes to create them (--dry-run lists them); nothing was stored"
         )
-    if not typer.confirm(f"create {runs.count} runs?", default=False, err=True):
+    if not typer.confirm(f"create {count} runs?", default=False, err=True):
         typer.echo("nothing was stored", err=True)
         raise typer.Exit(1)
 
 
-def _list_new_runs(
-    name: str, runs: NewRuns, zone: str, json_out: bool, facts: dict[str, object]
-) -> None:
+def print_new_runs(answer: dict[str, Any], summary: str, zone: str, json_out: bool) -> None:
     """--dry-run: the execution dates of the runs it would create, oldest first."""
     from cubestudio.cli.output import print_json
-    from cubestudio.schedule.plan import iso_utc
 
     if json_out:
-        dates = [iso_utc(tick) for tick in runs]
-        print_json({"pipeline": name, **facts, "runs": runs.count, "execution_dates": dates})
+        print_json(answer)
         return
-    typer.echo(f"{name}: {runs.summary(zone)} (dry run: nothing was stored)", err=True)
-    for tick in runs:
+    typer.echo(f"{answer['pipeline']}: {summary} (dry run: nothing was stored)", err=True)
+    for tick in answer["execution_dates"]:
         typer.echo(_both(tick, zone))
 
 
@@ -393,15 +387,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _range_end(text: str, timetable: Timetable, now: datetime) -> datetime:
-    """--end, inclusive; today's date runs through now (later ticks are the scheduler's)."""
-    hi = _instant("--end", text, timetable, whole_day=True)
-    if hi > now and _instant("--end", text, timetable) <= now:
-        return now
-    return hi
-
-
-def _load_scheduled(file: Path, *, catalog: LazyCatalog | None) -> PipelineSpec:
+def load_scheduled(file: Path, *, catalog: LazyCatalog | None) -> PipelineSpec:
     """The file's pipeline; with a catalog its job templates are checked (that opens the
     store), without one nothing but the file is read."""
     from cubestudio.spec.loader import load_pipeline
@@ -414,35 +400,19 @@ def _load_scheduled(file: Path, *, catalog: LazyCatalog | None) -> PipelineSpec:
     return spec
 
 
-def _instant(
-    option: str, text: str | None, timetable: Timetable | None = None, *, whole_day: bool = False
-) -> datetime:
-    """An instant option; ``whole_day`` (with a timetable): a bare date ends with its day."""
-    from cubestudio.schedule.plan import parse_instant, parse_range_end
+def _instant(option: str, text: str | None) -> datetime:
+    """An instant option (naive is UTC); none: now."""
+    from cubestudio.schedule.ranges import instant
 
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        if whole_day and timetable is not None:
-            return parse_range_end(text, timetable=timetable)
-        return parse_instant(text, timetable=timetable)
-    except ValueError:
-        local = "in the schedule's time zone" if timetable else "UTC"
-        raise SpecError(
-            [
-                FieldError(
-                    option,
-                    f"{text!r} is not a time: use ISO 8601 such as 2026-01-01T02:00:00+08:00 "
-                    f"(without an offset it is {local})",
-                )
-            ]
-        ) from None
+    return datetime.now(UTC) if text is None else instant(option, text)
 
 
-def _both(moment: datetime, zone: str) -> str:
+def _both(moment: datetime | str, zone: str) -> str:
     """UTC first (what scripts compare), then the wall clock of the schedule."""
     from zoneinfo import ZoneInfo
 
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     local = moment.astimezone(ZoneInfo(zone))
     return f"{moment.astimezone(UTC).isoformat()}  ({local:%Y-%m-%d %H:%M %Z})"
 

@@ -101,6 +101,7 @@ def server(
     from cubestudio.auth.users import ensure_admin
     from cubestudio.cli.setup import open_db
     from cubestudio.store.templates import ensure_builtins
+    from cubestudio.web import mount_ui
 
     settings = get_settings()
     db = open_db(settings)
@@ -108,6 +109,7 @@ def server(
     with db.begin() as conn:  # the palette is complete from the first request
         ensure_builtins(conn, now=_now())
     app = create_app(settings, db)
+    mount_ui(app, settings.ui_dir)
     url = f"http://{host}:{port}"
     children = []
     if not no_engine:

@@ -155,6 +155,11 @@ class Client:
                 break
         return rows
 
+    def delete_run(self, run_id: str) -> None:
+        """Delete an ended run with everything kept for it (Conflict while it has not
+        ended); the full id, as the run lists give it."""
+        self.http.request("DELETE", self.path(f"/runs/{quote(run_id, safe='')}"))
+
     def templates(self) -> list[dict[str, Any]]:
         """The latest version of every template the project may use, as `cube template list
         --json` prints them."""
@@ -169,6 +174,67 @@ class Client:
             }
             for t in rows
         ]
+
+    # -- schedules ------------------------------------------------------------------------
+    def schedule_records(
+        self, name: str, *, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """The pipeline's schedule records, newest first, as `cube schedule records --json`."""
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        return list(self.http.json("GET", self._schedule(name, "/records"), params=params))
+
+    def clear_schedule(self, name: str) -> dict[str, Any]:
+        """Delete the waiting records and never started scheduled runs (`cube schedule
+        clear --json`'s object)."""
+        return dict(self.http.json("POST", self._schedule(name, "/clear")))
+
+    def preview_apply(self, pipeline: PipelineLike, *, dates: bool = False) -> dict[str, Any]:
+        """What applying the pipeline's schedule would do, the runs it would create (every
+        execution date with ``dates``) and the sentence that says it; stores nothing."""
+        data = pipeline_data(to_spec(pipeline))
+        body = {"spec": data, "dates": dates}
+        return dict(
+            self.http.json("POST", self._schedule(str(data["name"]), "/apply/preview"), json=body)
+        )
+
+    def apply_schedule(
+        self, name: str, *, version: int | None = None, confirm: bool = False
+    ) -> dict[str, Any]:
+        """Apply a saved version's schedule (the latest by default); ``confirm`` is needed
+        above 20 runs. `cube schedule apply --json`'s object."""
+        body = {"version": version, "confirm": confirm}
+        return dict(self.http.json("POST", self._schedule(name, "/apply"), json=body))
+
+    def preview_backfill(
+        self, pipeline: PipelineLike, *, start: str, end: str, dates: bool = False
+    ) -> dict[str, Any]:
+        """The runs a backfill of the range would create; stores nothing."""
+        data = pipeline_data(to_spec(pipeline))
+        body = {"spec": data, "start": start, "end": end, "dates": dates}
+        where = self._pipeline(str(data["name"]), "/backfill/preview")
+        return dict(self.http.json("POST", where, json=body))
+
+    def backfill(
+        self, name: str, *, start: str, end: str, version: int | None = None, confirm: bool = False
+    ) -> dict[str, Any]:
+        """Record the range's ticks and admit the first runs; then ``backfill_step`` with
+        the ``start`` and ``end`` of this answer until it is ``done`` or ``stuck``."""
+        body = {"start": start, "end": end, "version": version, "confirm": confirm}
+        return dict(self.http.json("POST", self._pipeline(name, "/backfill"), json=body))
+
+    def backfill_step(
+        self, name: str, *, start: str, end: str, version: int | None = None
+    ) -> dict[str, Any]:
+        body = {"start": start, "end": end, "version": version}
+        return dict(self.http.json("POST", self._pipeline(name, "/backfill/step"), json=body))
+
+    def _pipeline(self, name: str, rest: str) -> str:
+        return self.path(f"/pipelines/{quote(name, safe='')}{rest}")
+
+    def _schedule(self, name: str, rest: str) -> str:
+        return self._pipeline(name, f"/schedule{rest}")
 
 
 def login_token(url: str, username: str, password: str) -> str:

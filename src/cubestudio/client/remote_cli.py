@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +28,10 @@ from cubestudio.spec.template import TemplateSpec
 if TYPE_CHECKING:
     from cubestudio.cli.failures import FailureReport
     from cubestudio.cli.remote import Target
+    from cubestudio.spec.model import PipelineSpec
 
 FOLLOW_POLL = 0.25  # seconds between looks at a run this command follows
+BACKFILL_POLL = 0.5  # seconds between two steps of a backfill this command follows
 
 
 @contextmanager
@@ -269,6 +272,155 @@ def _schedule_switch(target: Target, pipeline: str, action: str, said: str, now:
     typer.echo(f"schedule of {pipeline} {said}")
 
 
+def schedule_records(
+    target: Target,
+    pipeline: str,
+    status: str | None = None,
+    limit: int = 50,
+    json_out: bool = False,
+) -> None:
+    """As `cube schedule records`, of the pipeline in the project on the server."""
+    from cubestudio.cli.schedule import print_records
+    from cubestudio.schedule.records import check_status
+
+    check_status(status, field="--status")  # the local message, before any request
+    with session(target) as client:
+        items = client.schedule_records(pipeline, status=status, limit=limit)
+    print_records(items, pipeline, status, json_out)
+
+
+def schedule_clear(target: Target, pipeline: str, json_out: bool = False) -> None:
+    """As `cube schedule clear`: the server deletes the records, runs and their files."""
+    from cubestudio.cli.schedule import print_cleared
+
+    with session(target) as client:
+        answer = client.clear_schedule(pipeline)
+    print_cleared(answer, json_out)
+
+
+def schedule_apply(
+    target: Target,
+    file: Path,
+    yes: bool = False,
+    dry_run: bool = False,
+    json_out: bool = False,
+    now: str | None = None,
+) -> None:
+    """As `cube schedule apply FILE`: the file is previewed on the server (nothing stored),
+    confirmed as locally, then saved as the pipeline's next version (unless the latest has
+    the same content) and that version's schedule applied."""
+    from cubestudio.cli.schedule import confirm, print_applied
+
+    if now is not None:
+        raise CubeError("--now is for the local store only: the server applies at its own time")
+    spec, zone = _scheduled(file)
+    with session(target) as client:
+        preview = client.preview_apply(spec, dates=dry_run)
+        if dry_run:
+            _print_preview(preview, zone, json_out)
+            return
+        confirm(spec.name, preview["runs"], preview["summary"], yes=yes)
+        name, version = client.save(spec)
+        answer = client.apply_schedule(name, version=version, confirm=True)
+    print_applied(answer, zone, json_out)
+
+
+def backfill(
+    target: Target,
+    file: Path,
+    start: str,
+    end: str,
+    yes: bool = False,
+    dry_run: bool = False,
+    json_out: bool = False,
+    no_launch: bool = False,
+) -> None:
+    """As `cube backfill FILE`: previewed and confirmed as locally, the file saved as the
+    pipeline's next version (unless unchanged), the range recorded on the server, then
+    stepped from here until every run ended (the server's engine service drives them)."""
+    from datetime import UTC, datetime
+
+    from cubestudio.cli.schedule import backfill_limits, backfill_recorded, confirm
+
+    if no_launch:
+        raise local_only_option("backfill --no-launch", target)
+    spec, zone = _scheduled(file)
+    backfill_limits(spec, start, end, datetime.now(UTC))  # the local messages for a bad range
+    with session(target) as client:
+        preview = client.preview_backfill(spec, start=start, end=end, dates=dry_run)
+        if dry_run:
+            _print_preview(preview, zone, json_out)
+            return
+        confirm(spec.name, preview["runs"], preview["summary"], yes=yes)
+        name, version = client.save(spec)
+        first = client.backfill(name, start=start, end=end, version=version, confirm=True)
+        backfill_recorded(name, first["ticks"], first["existing"])
+        final = _follow_backfill(client, first)
+    _backfill_over(first, final, json_out)
+
+
+def _follow_backfill(client: Client, state: dict[str, Any]) -> dict[str, Any]:
+    """Step the backfill until its runs ended or it is stuck; says each run it launched."""
+    from cubestudio.cli.schedule import backfill_launched
+
+    name = state["pipeline"]
+    where = {"start": state["start"], "end": state["end"], "version": state["version"]}
+    while True:
+        for run_id in state["launched"]:
+            backfill_launched(name, run_id)
+        if state["done"] or state["stuck"]:
+            return state
+        time.sleep(BACKFILL_POLL)
+        state = client.backfill_step(name, **where)
+
+
+def _backfill_over(first: dict[str, Any], final: dict[str, Any], json_out: bool) -> None:
+    from cubestudio.cli.output import print_json
+    from cubestudio.schedule.reports import stuck
+
+    if json_out:
+        keys = ("pipeline", "ticks", "existing")
+        print_json({**{k: first[k] for k in keys}, "records": final["records"]})
+    if final["stuck"]:
+        raise stuck(first["pipeline"], final["waiting"], final["reason"])
+
+
+def _scheduled(file: Path) -> tuple[PipelineSpec, str]:
+    """The file's pipeline, refused as locally when it has no schedule; and its zone."""
+    from cubestudio.cli.schedule import load_scheduled
+
+    spec = load_scheduled(Path(file), catalog=None)
+    assert spec.schedule is not None
+    return spec, spec.schedule.timezone
+
+
+def _print_preview(preview: dict[str, Any], zone: str, json_out: bool) -> None:
+    """--dry-run: the server's preview, printed as the local command prints its own."""
+    from cubestudio.cli.schedule import print_new_runs
+
+    answer = {k: v for k, v in preview.items() if k not in ("summary", "timezone")}
+    print_new_runs(answer, preview["summary"], zone, json_out)
+
+
+def runs_delete(target: Target, run_ids: list[str], json_out: bool = False) -> None:
+    """As `cube runs delete RUN...`: every run is looked up and must have ended before any
+    is deleted (the local command's all or none, but for a run that starts meanwhile)."""
+    from cubestudio.cli.runs import print_deleted
+    from cubestudio.engine.deletion import not_ended
+
+    with session(target) as client:
+        found: dict[str, Run] = {}
+        for given in run_ids:
+            handle = open_run(client, given)
+            found.setdefault(handle.id, handle)
+        for handle in found.values():
+            if handle.detail["status"] not in ENDED:
+                raise not_ended(handle.id, handle.detail["status"])
+        for run_id in found:
+            client.delete_run(run_id)
+    print_deleted(list(found), json_out=json_out)
+
+
 def validate(target: Target, file: Any) -> None:
     """`cube validate` with the server's job templates: `ok`, or one line per problem."""
     try:
@@ -321,13 +473,17 @@ ROUTES: dict[str, Callable[..., None] | dict[str | None, Callable[..., None]]] =
     "rerun": rerun,
     "logs": logs,
     "validate": validate,
-    "runs": {None: runs},  # `cube runs delete` stays local-only
+    "runs": {None: runs, "delete": runs_delete},
     "schedule": {
         "plan": schedule_plan,
         "list": schedule_list,
         "pause": schedule_pause,
         "unpause": schedule_unpause,
+        "apply": schedule_apply,
+        "records": schedule_records,
+        "clear": schedule_clear,
     },
+    "backfill": backfill,
     "template": {
         "list": template_list,
         "show": template_show,

@@ -27,6 +27,7 @@ from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import runs as runs_store
 from cubestudio.store import schedules as store
 from cubestudio.store.db import Database
+from cubestudio.store.tables import DEFAULT_PROJECT_ID
 
 BATCH = 5000
 
@@ -52,14 +53,21 @@ class BackfillState:
         return self.waiting > 0 and self.active == 0 and self.others_active == 0
 
 
-def preview_backfill(db: Database, *, spec: PipelineSpec, lo: datetime, hi: datetime) -> NewRuns:
+def preview_backfill(
+    db: Database,
+    *,
+    spec: PipelineSpec,
+    lo: datetime,
+    hi: datetime,
+    project_id: int = DEFAULT_PROJECT_ID,
+) -> NewRuns:
     """The runs a backfill of ``lo <= T <= hi`` will create: the range's ticks that have no
     record yet. Reads only."""
     assert spec.schedule is not None, "a backfill follows the pipeline's cron"
     timetable = timetable_of(spec.schedule)
     existing: set[datetime] = set()
     with db.begin() as conn:
-        pipeline_id = store.find_pipeline(conn, name=spec.name)
+        pipeline_id = store.find_pipeline(conn, name=spec.name, project_id=project_id)
         if pipeline_id is not None:
             existing = store.record_dates(conn, pipeline_id=pipeline_id, lo=lo, hi=hi)
     return NewRuns(lambda: timetable.ticks_between(lo, hi), existing)
@@ -78,14 +86,16 @@ class Backfill:
         lo: datetime,
         hi: datetime,
         now: datetime,
+        project_id: int = DEFAULT_PROJECT_ID,
     ) -> Backfill:
         """A backfill of a pipeline file (recorded as the pipeline's latest definition)."""
         assert spec.schedule is not None, "a backfill follows the pipeline's cron"
         with db.begin() as conn:
             pipeline_id, _creator = runs_store.record_pipeline(
-                conn, spec=spec, creator=runner, now=now
+                conn, spec=spec, creator=runner, now=now, project_id=project_id
             )
-        pipeline = Pipeline(pipeline_id, spec, templates, resolve_params(spec, {}), runner)
+        params = resolve_params(spec, {})
+        pipeline = Pipeline(pipeline_id, spec, templates, params, runner, project_id)
         return cls(
             db, launcher, pipeline=pipeline, timetable=timetable_of(spec.schedule), lo=lo, hi=hi
         )

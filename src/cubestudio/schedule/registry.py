@@ -146,7 +146,7 @@ def set_paused(
         store.update_schedule(conn, pipeline_id=pipeline_id, values=values)
 
 
-def clear_schedule(db: Database, *, name: str) -> Cleared:
+def clear_schedule(db: Database, *, name: str, project_id: int = DEFAULT_PROJECT_ID) -> Cleared:
     """Undo a flood of runs: delete the pipeline's waiting records (scheduled and backfill),
     and its scheduled runs still pending that never started, under the pipeline's lock so
     no scheduler admits one meanwhile. A run a live `cube resume` is taking over is left."""
@@ -155,7 +155,7 @@ def clear_schedule(db: Database, *, name: str) -> Cleared:
     removed: list[str] = []
     busy: list[str] = []
     with db.begin() as conn:
-        pipeline_id = store.find_pipeline(conn, name=name)
+        pipeline_id = store.find_pipeline(conn, name=name, project_id=project_id)
         if pipeline_id is None:
             raise NotFoundError(f"no pipeline '{name}' (see `cube schedule list`)")
         store.lock_pipeline(conn, pipeline_id=pipeline_id, wait=True)

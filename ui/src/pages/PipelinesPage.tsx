@@ -1,0 +1,3 @@
+export function PipelinesPage() {
+  return <h1>PipelinesPage</h1>;
+}

@@ -1,0 +1,3 @@
+export function SecretsPage() {
+  return <h1>SecretsPage</h1>;
+}

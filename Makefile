@@ -8,7 +8,8 @@ CUBE_HOME ?= $(HOME)/.cube
 export CUBE_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock services run test lint typecheck unit integration bench clean
+.PHONY: help install lock services ui ui-check browser run test lint typecheck unit integration bench screenshots clean
+UI_STAMP := ui/node_modules/.installed-stamp
 
 # A `$$` in a target's text is make's escape for `$`: help prints it as the shell reads it.
 help: ## list the targets
@@ -36,7 +37,24 @@ lock: ## refresh constraints.txt: resolve the dev install afresh in a scratch ve
 services: ## start PostgreSQL and MariaDB if they are down (the test suite uses both)
 	@bash scripts/ensure-services.sh
 
-run: install ## initialise $$CUBE_HOME, register the example templates and pipelines, start the server on :8080
+# The web UI (ui/, Node.js 20 and npm): installed from the committed lockfile, built into the
+# Python package (src/cubestudio/web/dist), which `cube server` serves at /.
+$(UI_STAMP): ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	touch $(UI_STAMP)
+
+ui: ## build the web UI into the package (needs Node.js 20 and npm; skipped with a note without them)
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(UI_STAMP) && cd ui && npm run --silent build -- --logLevel warn; \
+	else echo "note: npm not found, the web UI is not built (cube server shows how to build it)"; fi
+
+ui-check: $(UI_STAMP) ## the web UI's lint, type check and component tests (Vitest)
+	cd ui && npx eslint . && npx tsc -p tsconfig.json && npx vitest run --reporter=dot
+
+# Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
+browser: ## install Debian's chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+
+run: install ui ## initialise $$CUBE_HOME, register the example templates and pipelines, start the server on :8080
 	$(BIN)/cube init
 	@for template in examples/templates/*.yaml; do $(BIN)/cube template register $$template; done
 	@for pipeline in examples/*.yaml; do $(BIN)/cube pipeline save $$pipeline; done
@@ -52,8 +70,11 @@ typecheck: install ## mypy --strict on spec, store, engine, schedule and logs
 unit: install ## fast unit tests (SQLite only)
 	$(BIN)/pytest -q tests/unit
 
-test: install services lint typecheck ## the whole suite: lint, types, unit and integration on SQLite, PostgreSQL and MariaDB
-	$(BIN)/pytest -q -n 2 --dist loadfile
+test: install services browser lint typecheck ui ui-check ## the whole suite: lint, types, UI checks, unit, integration (SQLite, PostgreSQL, MariaDB) and browser tests
+	CUBE_REQUIRE_UI=1 $(BIN)/pytest -q -n 2 --dist loadfile
+
+screenshots: install browser ui ## a PNG of each page and step of the browser tests, in build/screenshots/
+	CUBE_REQUIRE_UI=1 CUBE_SCREENSHOTS=build/screenshots $(BIN)/pytest -q tests/e2e
 
 bench: install ## print the benchmarks' figures: engine overhead, scheduler backfill, logs, engine service
 	$(BIN)/python bench/engine_overhead.py
@@ -61,5 +82,5 @@ bench: install ## print the benchmarks' figures: engine overhead, scheduler back
 	$(BIN)/python bench/logs.py
 	$(BIN)/python bench/engine_service.py
 
-clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove the virtual environment, caches, node_modules and the UI build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache ui/node_modules src/cubestudio/web/dist

@@ -46,6 +46,8 @@ const runs = createRoute({
     pipeline: typeof search.pipeline === "string" ? search.pipeline : undefined,
     status: typeof search.status === "string" ? search.status : undefined,
     trigger: typeof search.trigger === "string" ? search.trigger : undefined,
+    since: typeof search.since === "string" ? search.since : undefined,
+    until: typeof search.until === "string" ? search.until : undefined,
   }),
 });
 const run = createRoute({ getParentRoute: () => shell, path: "/runs/$runId", component: RunPage });
@@ -65,6 +67,10 @@ export interface RunsSearch {
   pipeline?: string;
   status?: string;
   trigger?: string;
+  /** Created on or after this day (YYYY-MM-DD, local). */
+  since?: string;
+  /** Created on or before this day (YYYY-MM-DD, local). */
+  until?: string;
 }
 
 const tree = root.addChildren([

@@ -19,7 +19,8 @@ def openapi_document() -> dict[str, Any]:
         settings = Settings(home=Path(home), secret_key=None)
         app = create_app(settings)
         try:
-            return app.openapi()
+            # Relative to wherever the UI is served from (else the generator names a host).
+            return {**app.openapi(), "servers": [{"url": "/"}]}
         finally:
             app.state.db.dispose()
 

@@ -32,7 +32,7 @@ def instant(
         if whole_day and timetable is not None:
             return parse_range_end(text, timetable=timetable)
         return parse_instant(text, timetable=timetable)
-    except ValueError:
+    except (ValueError, OverflowError):  # the year 9999's last day has no end
         local = "in the schedule's time zone" if timetable else "UTC"
         raise SpecError(
             [

@@ -8,7 +8,8 @@ parameter and checked once rendered, and JSON Schema counts ``1.0`` as an intege
 
 Keywords outside the standard (JSON Schema ignores them when validating; a form reads them):
 ``x-type`` (the parameter's own type: ``text`` is a multi-line string, ``json`` any value),
-``x-group`` (the group it is shown under), ``x-order`` (its place in the template file, as
+``x-group`` (the group it is shown under), ``x-allow-other`` (an enum whose choices are
+suggestions: any string is taken too), ``x-order`` (its place in the template file, as
 JSON objects have no order) and, on the schema itself, ``x-groups`` (groups in file order)
 and ``x-template`` (``name@version``).
 """
@@ -61,11 +62,18 @@ def parameter_schema(param: ParameterSpec, *, order: int) -> dict[str, Any]:
     json_type = _JSON_TYPES[param.type]
     if json_type is not None:
         schema["type"] = json_type
-    if param.choices:
+    if param.choices and param.allow_other:
+        # Suggestions a form offers in a combobox; any other string is taken too.
+        schema["examples"] = list(param.choices)
+        schema["anyOf"] = [{"enum": list(param.choices)}, {"type": "string"}]
+        schema["x-allow-other"] = True
+    elif param.choices:
         # A list's choices are not enforced on its value (spec.template.type_problem): they
         # are values to offer, which is what `examples` means.
         key = "examples" if param.type is ParameterType.LIST else "enum"
         schema[key] = list(param.choices)
+    if param.pattern is not None:
+        schema["pattern"] = f"^(?:{param.pattern})$"  # JSON Schema searches; we match whole
     if param.default is not None:
         schema["default"] = param.default
     if param.description:

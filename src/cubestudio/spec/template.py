@@ -46,6 +46,10 @@ class ParameterSpec(_Model):
     choices: list[Any] = Field(default_factory=list)
     description: str = ""
     group: str = ""
+    # A str or text value must match it whole (re.fullmatch), e.g. "[a-z]+://.*".
+    pattern: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    # An enum whose choices are suggestions: any other string is taken too (a combobox).
+    allow_other: bool = False
 
     @field_validator("type", mode="before")
     @classmethod
@@ -59,6 +63,17 @@ class ParameterSpec(_Model):
     def _consistent(self) -> ParameterSpec:
         if self.type is ParameterType.ENUM and not self.choices:
             raise ValueError(f"parameter '{self.name}' is an enum: give its choices")
+        if self.allow_other and self.type is not ParameterType.ENUM:
+            raise ValueError(f"parameter '{self.name}': allow_other is for an enum's choices")
+        if self.pattern is not None:
+            if self.type not in (ParameterType.STR, ParameterType.TEXT):
+                raise ValueError(f"parameter '{self.name}': a pattern is for str and text only")
+            try:
+                re.compile(self.pattern)
+            except re.error as err:
+                raise ValueError(
+                    f"pattern of '{self.name}' is not a regular expression: {err}"
+                ) from None
         for choice in self.choices:
             problem = type_problem(self, choice)
             if problem:
@@ -154,9 +169,14 @@ def type_problem(param: ParameterSpec, value: Any) -> str:
     }[kind]
     if not ok:
         return f"{value!r} is not {'an' if kind is ParameterType.INT else 'a'} {kind}"
-    if param.choices and kind is not ParameterType.LIST and not _among(value, param.choices):
+    if param.allow_other:
+        if not (isinstance(value, str) or _among(value, param.choices)):
+            return f"{value!r} is neither one of the choices nor a string"
+    elif param.choices and kind is not ParameterType.LIST and not _among(value, param.choices):
         choices = ", ".join(repr(c) for c in param.choices)
         return f"{value!r} is not one of the choices: {choices}"
+    if param.pattern is not None and re.fullmatch(param.pattern, value) is None:
+        return f"{value!r} does not match the pattern {param.pattern}"
     return ""
 
 

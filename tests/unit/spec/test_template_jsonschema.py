@@ -38,6 +38,8 @@ EVERY_KIND = TemplateSpec.model_validate(
             {"name": "level", "type": "enum", "choices": [0, "max", None, [1]]},
             {"name": "shape", "type": "list", "choices": [[1, 2], [3]]},
             {"name": "blob", "type": "json", "required": True, "default": 5},
+            {"name": "bucket", "type": "str", "pattern": "s3://[a-z]+"},
+            {"name": "device", "type": "enum", "choices": ["cpu", 0], "allow_other": True},
         ],
     }
 )
@@ -105,6 +107,10 @@ SAMPLES: list[Any] = [
     "sgd",
     "fast",
     "max",
+    "s3://data",
+    "s3://data/x",
+    "xs3://data",
+    "cuda:1",
     None,
     [],
     [1],

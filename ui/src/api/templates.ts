@@ -3,17 +3,20 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import {
+  templatesDeleteTemplate,
+  templatesExportTemplate,
   templatesGetSchema,
   templatesGetTemplate,
   templatesListTemplates,
+  templatesListVersions,
   templatesRegisterProjectTemplate,
 } from "../client/sdk.gen";
-import type { TemplateOut, TemplateSummary } from "../client/types.gen";
+import type { RegisteredOut, TemplateOut, TemplateSummary } from "../client/types.gen";
 import { useSession } from "../auth/session";
 import { unwrap } from "./http";
 import { keys } from "./keys";
 
-export type { TemplateOut, TemplateSummary };
+export type { RegisteredOut, TemplateOut, TemplateSummary };
 
 /** A template's parameters as JSON Schema (spec/jsonschema.py on the server). */
 export interface ParamSchema {
@@ -74,5 +77,44 @@ export function useRegisterTemplate() {
     mutationFn: (yaml: string) =>
       unwrap(templatesRegisterProjectTemplate({ path: { project }, body: { yaml } })),
     onSuccess: () => queries.invalidateQueries({ queryKey: keys.templates(project) }),
+  });
+}
+
+// -- the templates page: versions, the YAML export, deleting a version ---------------------
+
+export type { CubestudioApiRoutesTemplatesVersionOut as TemplateVersion } from "../client/types.gen";
+
+export function useTemplateVersions(name: string | undefined) {
+  return useQuery({
+    queryKey: [...keys.template(name ?? ""), "versions"],
+    queryFn: () => unwrap(templatesListVersions({ path: { name: name! } })),
+    enabled: Boolean(name),
+  });
+}
+
+/** The template as a YAML file (GET /templates/{name}/export, served as application/yaml). */
+export function useTemplateExport(name: string | undefined, version?: number) {
+  return useQuery({
+    queryKey: [...keys.template(name ?? ""), "export", version],
+    queryFn: async () =>
+      String(
+        await unwrap(
+          templatesExportTemplate({ path: { name: name! }, query: { version }, parseAs: "text" }),
+        ),
+      ),
+    enabled: Boolean(name),
+  });
+}
+
+export function useDeleteTemplateVersion() {
+  const project = useSession((s) => s.project);
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, version }: { name: string; version: number }) =>
+      unwrap(templatesDeleteTemplate({ path: { name }, query: { version } })),
+    onSuccess: (_data, { name }) => {
+      void queries.invalidateQueries({ queryKey: keys.templates(project) });
+      void queries.invalidateQueries({ queryKey: keys.template(name) });
+    },
   });
 }

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AlertsListRunAlertsData, AlertsListRunAlertsErrors, AlertsListRunAlertsResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuthCreateTokenData, AuthCreateTokenErrors, AuthCreateTokenResponses, AuthListTokensData, AuthListTokensResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutResponses, AuthMeData, AuthMeResponses, AuthRevokeTokenData, AuthRevokeTokenErrors, AuthRevokeTokenResponses, EventsStreamEventsData, EventsStreamEventsErrors, EventsStreamEventsResponse, EventsStreamEventsResponses, HealthHealthzData, HealthHealthzResponses, HealthMetricsData, HealthMetricsResponses, ImportImportCubeStudioData, ImportImportCubeStudioErrors, ImportImportCubeStudioResponses, LogsTaskLogData, LogsTaskLogErrors, LogsTaskLogResponses, PipelinesCreatePipelineData, PipelinesCreatePipelineErrors, PipelinesCreatePipelineResponses, PipelinesDebugData, PipelinesDebugErrors, PipelinesDebugResponses, PipelinesDeletePipelineData, PipelinesDeletePipelineErrors, PipelinesDeletePipelineResponses, PipelinesDiffVersionsData, PipelinesDiffVersionsErrors, PipelinesDiffVersionsResponses, PipelinesDisableScheduleData, PipelinesDisableScheduleErrors, PipelinesDisableScheduleResponses, PipelinesEnableScheduleData, PipelinesEnableScheduleErrors, PipelinesEnableScheduleResponses, PipelinesGetPipelineData, PipelinesGetPipelineErrors, PipelinesGetPipelineResponses, PipelinesGetVersionData, PipelinesGetVersionErrors, PipelinesGetVersionResponses, PipelinesListPipelinesData, PipelinesListPipelinesErrors, PipelinesListPipelinesResponses, PipelinesListSchedulesData, PipelinesListSchedulesErrors, PipelinesListSchedulesResponses, PipelinesListVersionsData, PipelinesListVersionsErrors, PipelinesListVersionsResponses, PipelinesSavePipelineData, PipelinesSavePipelineErrors, PipelinesSavePipelineResponses, PipelinesSchedulePreviewData, PipelinesSchedulePreviewErrors, PipelinesSchedulePreviewResponses, PipelinesTriggerData, PipelinesTriggerErrors, PipelinesTriggerResponses, PipelinesUnpauseScheduleData, PipelinesUnpauseScheduleErrors, PipelinesUnpauseScheduleResponses, PipelinesValidateData, PipelinesValidateErrors, PipelinesValidateResponses, ProjectsCreateProjectData, ProjectsCreateProjectErrors, ProjectsCreateProjectResponses, ProjectsCreateUserData, ProjectsCreateUserErrors, ProjectsCreateUserResponses, ProjectsGetProjectData, ProjectsGetProjectErrors, ProjectsGetProjectResponses, ProjectsListMembersData, ProjectsListMembersErrors, ProjectsListMembersResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, ProjectsListUsersData, ProjectsListUsersResponses, ProjectsRemoveMemberData, ProjectsRemoveMemberErrors, ProjectsRemoveMemberResponses, ProjectsSetMemberData, ProjectsSetMemberErrors, ProjectsSetMemberResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsListRunsData, RunsListRunsErrors, RunsListRunsResponses, RunsRerunRunData, RunsRerunRunErrors, RunsRerunRunResponses, RunsRetryRunData, RunsRetryRunErrors, RunsRetryRunResponses, RunsStopRunData, RunsStopRunErrors, RunsStopRunResponses, SecretsDeleteSecretData, SecretsDeleteSecretErrors, SecretsDeleteSecretResponses, SecretsGetSecretData, SecretsGetSecretErrors, SecretsGetSecretResponses, SecretsListSecretsData, SecretsListSecretsErrors, SecretsListSecretsResponses, SecretsSetSecretData, SecretsSetSecretErrors, SecretsSetSecretResponses, TemplatesDeleteTemplateData, TemplatesDeleteTemplateErrors, TemplatesDeleteTemplateResponses, TemplatesExportTemplateData, TemplatesExportTemplateErrors, TemplatesExportTemplateResponses, TemplatesGetSchemaData, TemplatesGetSchemaErrors, TemplatesGetSchemaResponses, TemplatesGetTemplateData, TemplatesGetTemplateErrors, TemplatesGetTemplateResponses, TemplatesListTemplatesData, TemplatesListTemplatesErrors, TemplatesListTemplatesResponses, TemplatesListVersionsData, TemplatesListVersionsErrors, TemplatesListVersionsResponses, TemplatesRegisterPlatformTemplateData, TemplatesRegisterPlatformTemplateErrors, TemplatesRegisterPlatformTemplateResponses, TemplatesRegisterProjectTemplateData, TemplatesRegisterProjectTemplateErrors, TemplatesRegisterProjectTemplateResponses } from './types.gen';
+import type { AlertsListRunAlertsData, AlertsListRunAlertsErrors, AlertsListRunAlertsResponses, ArtifactsDownloadArtifactData, ArtifactsDownloadArtifactErrors, ArtifactsDownloadArtifactResponses, ArtifactsListArtifactsData, ArtifactsListArtifactsErrors, ArtifactsListArtifactsResponses, AuthCreateTokenData, AuthCreateTokenErrors, AuthCreateTokenResponses, AuthListTokensData, AuthListTokensResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutResponses, AuthMeData, AuthMeResponses, AuthRevokeTokenData, AuthRevokeTokenErrors, AuthRevokeTokenResponses, EventsStreamEventsData, EventsStreamEventsErrors, EventsStreamEventsResponse, EventsStreamEventsResponses, HealthHealthzData, HealthHealthzResponses, HealthMetricsData, HealthMetricsResponses, ImportImportCubeStudioData, ImportImportCubeStudioErrors, ImportImportCubeStudioResponses, LogsTaskLogData, LogsTaskLogErrors, LogsTaskLogResponses, PipelinesCreatePipelineData, PipelinesCreatePipelineErrors, PipelinesCreatePipelineResponses, PipelinesDebugData, PipelinesDebugErrors, PipelinesDebugResponses, PipelinesDeletePipelineData, PipelinesDeletePipelineErrors, PipelinesDeletePipelineResponses, PipelinesDiffVersionsData, PipelinesDiffVersionsErrors, PipelinesDiffVersionsResponses, PipelinesDisableScheduleData, PipelinesDisableScheduleErrors, PipelinesDisableScheduleResponses, PipelinesEnableScheduleData, PipelinesEnableScheduleErrors, PipelinesEnableScheduleResponses, PipelinesGetPipelineData, PipelinesGetPipelineErrors, PipelinesGetPipelineResponses, PipelinesGetVersionData, PipelinesGetVersionErrors, PipelinesGetVersionResponses, PipelinesListPipelinesData, PipelinesListPipelinesErrors, PipelinesListPipelinesResponses, PipelinesListSchedulesData, PipelinesListSchedulesErrors, PipelinesListSchedulesResponses, PipelinesListVersionsData, PipelinesListVersionsErrors, PipelinesListVersionsResponses, PipelinesSavePipelineData, PipelinesSavePipelineErrors, PipelinesSavePipelineResponses, PipelinesSchedulePreviewData, PipelinesSchedulePreviewErrors, PipelinesSchedulePreviewResponses, PipelinesTriggerData, PipelinesTriggerErrors, PipelinesTriggerResponses, PipelinesUnpauseScheduleData, PipelinesUnpauseScheduleErrors, PipelinesUnpauseScheduleResponses, PipelinesValidateData, PipelinesValidateErrors, PipelinesValidateResponses, ProjectsCreateProjectData, ProjectsCreateProjectErrors, ProjectsCreateProjectResponses, ProjectsCreateUserData, ProjectsCreateUserErrors, ProjectsCreateUserResponses, ProjectsGetProjectData, ProjectsGetProjectErrors, ProjectsGetProjectResponses, ProjectsListMembersData, ProjectsListMembersErrors, ProjectsListMembersResponses, ProjectsListProjectsData, ProjectsListProjectsResponses, ProjectsListUsersData, ProjectsListUsersResponses, ProjectsRemoveMemberData, ProjectsRemoveMemberErrors, ProjectsRemoveMemberResponses, ProjectsSetMemberData, ProjectsSetMemberErrors, ProjectsSetMemberResponses, RunsDeleteRunData, RunsDeleteRunErrors, RunsDeleteRunResponses, RunsGetRunData, RunsGetRunErrors, RunsGetRunResponses, RunsListRunsData, RunsListRunsErrors, RunsListRunsResponses, RunsRerunRunData, RunsRerunRunErrors, RunsRerunRunResponses, RunsRetryRunData, RunsRetryRunErrors, RunsRetryRunResponses, RunsStopRunData, RunsStopRunErrors, RunsStopRunResponses, SchedulesApplyScheduleData, SchedulesApplyScheduleErrors, SchedulesApplyScheduleResponses, SchedulesBackfillData, SchedulesBackfillErrors, SchedulesBackfillResponses, SchedulesBackfillStepData, SchedulesBackfillStepErrors, SchedulesBackfillStepResponses, SchedulesClearScheduleData, SchedulesClearScheduleErrors, SchedulesClearScheduleResponses, SchedulesListRecordsData, SchedulesListRecordsErrors, SchedulesListRecordsResponses, SchedulesPreviewApplyData, SchedulesPreviewApplyErrors, SchedulesPreviewApplyResponses, SchedulesPreviewRangeData, SchedulesPreviewRangeErrors, SchedulesPreviewRangeResponses, SecretsDeleteSecretData, SecretsDeleteSecretErrors, SecretsDeleteSecretResponses, SecretsGetSecretData, SecretsGetSecretErrors, SecretsGetSecretResponses, SecretsListSecretsData, SecretsListSecretsErrors, SecretsListSecretsResponses, SecretsSetSecretData, SecretsSetSecretErrors, SecretsSetSecretResponses, TemplatesDeleteTemplateData, TemplatesDeleteTemplateErrors, TemplatesDeleteTemplateResponses, TemplatesExportTemplateData, TemplatesExportTemplateErrors, TemplatesExportTemplateResponses, TemplatesGetSchemaData, TemplatesGetSchemaErrors, TemplatesGetSchemaResponses, TemplatesGetTemplateData, TemplatesGetTemplateErrors, TemplatesGetTemplateResponses, TemplatesListTemplatesData, TemplatesListTemplatesErrors, TemplatesListTemplatesResponses, TemplatesListVersionsData, TemplatesListVersionsErrors, TemplatesListVersionsResponses, TemplatesRegisterPlatformTemplateData, TemplatesRegisterPlatformTemplateErrors, TemplatesRegisterPlatformTemplateResponses, TemplatesRegisterProjectTemplateData, TemplatesRegisterProjectTemplateErrors, TemplatesRegisterProjectTemplateResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -251,6 +251,55 @@ export const pipelinesSavePipeline = <ThrowOnError extends boolean = false>(opti
 });
 
 /**
+ * Backfill
+ *
+ * Record every tick of the range (trigger `backfill`; a tick with a record keeps it)
+ * and admit the first runs. `start` and `end` in the answer are the range resolved: give
+ * them to the step until `done` (or `stuck`: records wait for a past run that failed).
+ */
+export const schedulesBackfill = <ThrowOnError extends boolean = false>(options: Options<SchedulesBackfillData, ThrowOnError>) => (options.client ?? client).post<SchedulesBackfillResponses, SchedulesBackfillErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/backfill',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Preview Range
+ *
+ * The runs a backfill of the range would create (`cube backfill --dry-run`): its ticks
+ * without a record; stores nothing.
+ */
+export const schedulesPreviewRange = <ThrowOnError extends boolean = false>(options: Options<SchedulesPreviewRangeData, ThrowOnError>) => (options.client ?? client).post<SchedulesPreviewRangeResponses, SchedulesPreviewRangeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/backfill/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Backfill Step
+ *
+ * Admit the runs of the backfill that may start now (the engine service drives them);
+ * `records` comes with the answer once it is over.
+ */
+export const schedulesBackfillStep = <ThrowOnError extends boolean = false>(options: Options<SchedulesBackfillStepData, ThrowOnError>) => (options.client ?? client).post<SchedulesBackfillStepResponses, SchedulesBackfillStepErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/backfill/step',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Debug
  *
  * Run one task alone (`cube debug`): the other tasks are skipped, or taken as succeeded
@@ -308,6 +357,50 @@ export const pipelinesSchedulePreview = <ThrowOnError extends boolean = false>(o
 });
 
 /**
+ * Apply Schedule
+ *
+ * Register or update the schedule of a saved version (`cube schedule apply`): changing
+ * the cron, time zone or catchup resets start to now (unless start changed too).
+ */
+export const schedulesApplySchedule = <ThrowOnError extends boolean = false>(options: Options<SchedulesApplyScheduleData, ThrowOnError>) => (options.client ?? client).post<SchedulesApplyScheduleResponses, SchedulesApplyScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/schedule/apply',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Preview Apply
+ *
+ * What applying would do and the runs it would create (`cube schedule apply
+ * --dry-run`); stores nothing.
+ */
+export const schedulesPreviewApply = <ThrowOnError extends boolean = false>(options: Options<SchedulesPreviewApplyData, ThrowOnError>) => (options.client ?? client).post<SchedulesPreviewApplyResponses, SchedulesPreviewApplyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/schedule/apply/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Clear Schedule
+ *
+ * Delete the waiting records and the scheduled runs that never started (`cube schedule
+ * clear`); runs a process is starting now are left, in `busy`.
+ */
+export const schedulesClearSchedule = <ThrowOnError extends boolean = false>(options: Options<SchedulesClearScheduleData, ThrowOnError>) => (options.client ?? client).post<SchedulesClearScheduleResponses, SchedulesClearScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/schedule/clear',
+    ...options
+});
+
+/**
  * Disable Schedule
  */
 export const pipelinesDisableSchedule = <ThrowOnError extends boolean = false>(options: Options<PipelinesDisableScheduleData, ThrowOnError>) => (options.client ?? client).post<PipelinesDisableScheduleResponses, PipelinesDisableScheduleErrors, ThrowOnError>({
@@ -324,6 +417,17 @@ export const pipelinesDisableSchedule = <ThrowOnError extends boolean = false>(o
 export const pipelinesEnableSchedule = <ThrowOnError extends boolean = false>(options: Options<PipelinesEnableScheduleData, ThrowOnError>) => (options.client ?? client).post<PipelinesEnableScheduleResponses, PipelinesEnableScheduleErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/projects/{project}/pipelines/{name}/schedule/enable',
+    ...options
+});
+
+/**
+ * List Records
+ *
+ * The pipeline's schedule records, newest first, as `cube schedule records --json`.
+ */
+export const schedulesListRecords = <ThrowOnError extends boolean = false>(options: Options<SchedulesListRecordsData, ThrowOnError>) => (options.client ?? client).get<SchedulesListRecordsResponses, SchedulesListRecordsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/pipelines/{name}/schedule/records',
     ...options
 });
 
@@ -365,6 +469,17 @@ export const pipelinesGetVersion = <ThrowOnError extends boolean = false>(option
 export const runsListRuns = <ThrowOnError extends boolean = false>(options: Options<RunsListRunsData, ThrowOnError>) => (options.client ?? client).get<RunsListRunsResponses, RunsListRunsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/projects/{project}/runs',
+    ...options
+});
+
+/**
+ * Delete Run
+ *
+ * Delete an ended run with everything stored for it (409 while it has not ended).
+ */
+export const runsDeleteRun = <ThrowOnError extends boolean = false>(options: Options<RunsDeleteRunData, ThrowOnError>) => (options.client ?? client).delete<RunsDeleteRunResponses, RunsDeleteRunErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/projects/{project}/runs/{run_id}',
     ...options
 });
 

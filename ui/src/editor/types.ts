@@ -32,8 +32,7 @@ export interface TaskJson {
 export interface ScheduleJson {
   cron: string;
   timezone?: string;
-  start_date?: string;
-  end_date?: string | null;
+  start?: string;
   catchup?: boolean;
   depends_on_past?: boolean;
   max_active_runs?: number;

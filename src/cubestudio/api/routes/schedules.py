@@ -38,7 +38,9 @@ from cubestudio.store.db import Database
 
 router = APIRouter(tags=["schedules"])
 PIPELINE = "/projects/{project}/pipelines/{name}"
-Version = Annotated[int | None, Field(ge=1, description="default: the latest saved version")]
+Version = Annotated[
+    int | None, Field(ge=1, le=2**31 - 1, description="default: the latest saved version")
+]
 Instant = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -152,8 +154,8 @@ def backfill(
     templates = resolve_templates(spec, catalog_of(db, project))
     at = now()
     lo, hi = _range(spec, body, at)
-    _confirmed(spec.name, preview_backfill(db, spec=spec, lo=lo, hi=hi, project_id=project.id),
-               body.confirm)  # fmt: skip
+    runs = preview_backfill(db, spec=spec, lo=lo, hi=hi, project_id=project.id)
+    _confirmed(spec.name, runs, body.confirm)
     job = Backfill.of(
         db,
         _launcher(request, db),
@@ -226,10 +228,9 @@ def _range(
             [FieldError("schedule", f"pipeline {spec.name} has no schedule: add one with a cron")]
         )
     timetable = timetable_of(spec.schedule)
-    return backfill_range(
-        start=body.start, end=body.end, timetable=timetable, now=at or now(),
-        fields=("start", "end"),
-    )  # fmt: skip
+    start, end, moment = body.start, body.end, at or now()
+    fields = ("start", "end")  # the body's, where the CLI says --start and --end
+    return backfill_range(start=start, end=end, timetable=timetable, now=moment, fields=fields)
 
 
 def _confirmed(name: str, runs: NewRuns, confirm: bool) -> None:

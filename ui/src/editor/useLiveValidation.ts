@@ -1,0 +1,44 @@
+// Validation as you type: ~400 ms after the last edit the server checks the pipeline
+// (POST …/pipelines/validate, the messages of `cube validate`); its problems are sorted onto
+// the nodes and the fields.
+import { useEffect } from "react";
+
+import { ApiError } from "../api/http";
+import { validatePipeline } from "../api/pipelines";
+import { useSession } from "../auth/session";
+import { noErrors, sortErrors } from "./fieldErrors";
+import { useMeta } from "./meta";
+import { useEditor } from "./store";
+
+export const VALIDATE_DELAY_MS = 400;
+
+export function useLiveValidation() {
+  const project = useSession((s) => s.project);
+  const pipeline = useEditor((s) => s.pipeline);
+  const ready = useMeta((s) => s.key !== "");
+  useEffect(() => {
+    if (!ready) return;
+    const set = useMeta.getState().set;
+    if (pipeline.tasks.length === 0 && !pipeline.name) {
+      set({ errors: noErrors() });
+      return;
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => {
+      validatePipeline(project, pipeline, abort.signal).then(
+        () => set({ errors: noErrors() }),
+        (err: unknown) => {
+          if (abort.signal.aborted) return;
+          if (err instanceof ApiError && err.status === 422) {
+            const details = err.details.length ? err.details : [{ field: err.field, message: err.message }];
+            set({ errors: sortErrors(details, pipeline) });
+          }
+        },
+      );
+    }, VALIDATE_DELAY_MS);
+    return () => {
+      clearTimeout(timer);
+      abort.abort();
+    };
+  }, [project, pipeline, ready]);
+}

@@ -118,6 +118,21 @@ def test_search_masks_before_matching_and_says_why_a_pattern_is_bad(
     assert "not a valid regular expression" in bad.json()["error"]["message"]
 
 
+def test_a_search_that_backtracks_without_end_is_stopped_with_the_reason(
+    api: Api, run: DrivenRun, viewer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cubestudio.api.routes import logs
+
+    monkeypatch.setattr(logs, "SEARCH_BUDGET", 0.2)
+    run.write_log("train", ("a" * 40 + "b\nloss\n").encode())
+    stopped = api.call("GET", f"{logs_path(run)}?search=(a%7Ca)%2B$", viewer)
+    assert stopped.status_code == 200  # streamed: the reason is its last line
+    assert stopped.text.startswith("[cube] search stopped: the search for '(a|a)+$' took more")
+    counted = api.call("GET", f"{logs_path(run)}?search=(a%7Ca)%2B$&tail=5", viewer)
+    assert counted.status_code == 422
+    assert counted.json()["error"]["field"] == "search"
+
+
 def test_download_is_an_attachment_of_the_masked_log(api: Api, run: DrivenRun, viewer: str) -> None:
     run.write_log("train", f"x {SECRET}\n".encode())
     got = api.call("GET", f"{logs_path(run)}?download=true", viewer)

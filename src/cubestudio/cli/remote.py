@@ -8,7 +8,7 @@ server it was issued by. The project is `--project`, else ``CUBE_PROJECT``, else
 one, else ``default``.
 
 With a server chosen, the root command's callback (``route``) points the command about to
-run at its remote implementation (``cubestudio.client.remote_cli.ROUTES``) before click
+run at its remote implementation (``cubestudio.client.remote_routes.ROUTES``) before click
 invokes it, so the command line is parsed by the command's own definition and the output,
 `--json` and exit codes follow the same contract. A command without a remote implementation
 fails with one line and exit 2: it never acts on the local store by mistake. Without a
@@ -139,7 +139,7 @@ def route(ctx: typer.Context, given: Given) -> None:
     target = find_target(given)
     if target is None:
         return
-    from cubestudio.client.remote_cli import ROUTES
+    from cubestudio.client.remote_routes import ROUTES
 
     command = _subcommand(ctx.command, ctx, name)
     routes = ROUTES.get(name)

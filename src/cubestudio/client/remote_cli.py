@@ -1,7 +1,8 @@
 """The CLI's commands against a server (`cube --server URL ...`): each takes the server
 (``Target``) and the parameters the local command's own definition parsed, and prints what
-the local command prints, with the same `--json` objects and exit codes. ``ROUTES`` says
-which commands have a remote side (cli/remote.py points them here); the others refuse.
+the local command prints, with the same `--json` objects and exit codes; templates and
+schedules have their own modules (remote_templates.py, remote_schedule.py). ``ROUTES``
+(remote_routes.py) says which commands have a remote side; the others refuse.
 
 Runs started or restarted here are driven by the server's engine service; this process
 follows them (polling the run) to their end, as `cube wait` does.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,16 +22,13 @@ import typer
 from cubestudio.client.api import Client, to_spec
 from cubestudio.client.http import ClientError, NotFound, Unauthorized
 from cubestudio.client.runs import ENDED, Run, WaitTimeout
-from cubestudio.errors import CubeError, FieldError, NotFoundError, SpecError
-from cubestudio.spec.template import TemplateSpec
+from cubestudio.errors import CubeError, NotFoundError, SpecError
 
 if TYPE_CHECKING:
     from cubestudio.cli.failures import FailureReport
     from cubestudio.cli.remote import Target
-    from cubestudio.spec.model import PipelineSpec
 
 FOLLOW_POLL = 0.25  # seconds between looks at a run this command follows
-BACKFILL_POLL = 0.5  # seconds between two steps of a backfill this command follows
 
 
 @contextmanager
@@ -157,251 +154,6 @@ def runs(
     print_json(items) if json_out else print_runs(items)
 
 
-def template_list(target: Target, json_out: bool = False) -> None:
-    from cubestudio.cli.output import print_json, print_table
-
-    with session(target) as client:
-        items = client.templates()
-    if json_out:
-        print_json(items)
-        return
-    rows = [[i["name"], str(i["version"]), i["category"], i["description"]] for i in items]
-    print_table(["template", "version", "category", "description"], rows)
-
-
-def template_show(target: Target, ref: str) -> None:
-    """As `cube template show REF`: the template (a version of it with name@N) as YAML."""
-    from cubestudio.cli.templates import to_yaml
-
-    typer.echo(to_yaml(_template(target, ref)), nl=False)
-
-
-def template_export(target: Target, ref: str) -> None:
-    """As `cube template export REF`: the YAML to register elsewhere (no version number)."""
-    from cubestudio.cli.templates import to_yaml
-
-    data = {k: v for k, v in _template(target, ref).items() if k != "version"}
-    typer.echo(to_yaml(data), nl=False)
-
-
-def _template(target: Target, ref: str) -> Any:
-    from cubestudio.cli.templates import _parse_ref
-
-    name, version = _parse_ref(ref)
-    params: dict[str, Any] = {"project": target.project}
-    if version is not None:
-        params["version"] = version
-    with session(target) as client:
-        found = client.http.json("GET", f"/templates/{name}", params=params)
-    # The same data as the local command's: the template without its defaults.
-    return TemplateSpec.model_validate(found["template"]).to_data()
-
-
-def template_delete(target: Target, ref: str, json_out: bool = False) -> None:
-    """As `cube template delete NAME@VERSION`: refused (409, one line) while a run or a
-    schedule uses that version."""
-    from cubestudio.cli.output import print_json
-    from cubestudio.cli.templates import versioned_ref
-
-    name, version = versioned_ref(ref)
-    with session(target) as client:
-        params = {"version": version}
-        client.http.json("DELETE", f"/templates/{name}", params=params)
-    if json_out:
-        print_json({"name": name, "version": version, "deleted": True})
-    else:
-        typer.echo(f"deleted {name}@{version}")
-
-
-def template_register(target: Target, file: Path) -> None:
-    """As `cube template register FILE`, in the project on the server (a platform admin's
-    registers platform-wide, as the local one does)."""
-    from cubestudio.spec.loader import load_template_text
-
-    if not file.is_file():
-        raise SpecError([FieldError("", f"no such template file: {file}")])
-    template = load_template_text(file.read_text(encoding="utf-8"), source=str(file))
-    with session(target) as client:
-        admin = client.http.json("GET", "/auth/me")["is_admin"]
-        path = "/templates" if admin else client.path("/templates")
-        body = template.model_dump(mode="json", exclude_defaults=True, by_alias=True)
-        stored = client.http.json("POST", path, json=body)
-    ref = f"{stored['name']}@{stored['version']}"
-    if stored.get("created", True):
-        typer.echo(f"registered {ref}")
-    else:
-        typer.echo(f"{ref} unchanged: it has the same content")
-
-
-def schedule_plan(target: Target, **params: Any) -> None:
-    """`cube schedule plan` is pure (no store): the same here as locally."""
-    from cubestudio.cli.schedule import plan
-
-    plan(**params)
-
-
-def schedule_list(target: Target, json_out: bool = False, now: str | None = None) -> None:
-    """As `cube schedule list`, of the project's schedules on the server (--now is local)."""
-    from cubestudio.cli.output import print_json
-
-    if now is not None:
-        raise CubeError("--now is for the local store only: the server lists at its own time")
-    with session(target) as client:
-        items = client.http.json("GET", client.path("/schedules"))
-    from cubestudio.cli.schedule import print_schedules
-
-    print_json(items) if json_out else print_schedules(items)
-
-
-def schedule_pause(target: Target, pipeline: str, now: str | None = None) -> None:
-    _schedule_switch(target, pipeline, "disable", "paused", now)
-
-
-def schedule_unpause(target: Target, pipeline: str, now: str | None = None) -> None:
-    _schedule_switch(target, pipeline, "unpause", "unpaused", now)
-
-
-def _schedule_switch(target: Target, pipeline: str, action: str, said: str, now: Any) -> None:
-    from urllib.parse import quote
-
-    if now is not None:
-        raise CubeError("--now is for the local store only: the server acts at its own time")
-    with session(target) as client:
-        path = client.path(f"/pipelines/{quote(pipeline, safe='')}/schedule/{action}")
-        client.http.json("POST", path)
-    typer.echo(f"schedule of {pipeline} {said}")
-
-
-def schedule_records(
-    target: Target,
-    pipeline: str,
-    status: str | None = None,
-    limit: int = 50,
-    json_out: bool = False,
-) -> None:
-    """As `cube schedule records`, of the pipeline in the project on the server."""
-    from cubestudio.cli.schedule import print_records
-    from cubestudio.schedule.records import check_status
-
-    check_status(status, field="--status")  # the local message, before any request
-    with session(target) as client:
-        items = client.schedule_records(pipeline, status=status, limit=limit)
-    print_records(items, pipeline, status, json_out)
-
-
-def schedule_clear(target: Target, pipeline: str, json_out: bool = False) -> None:
-    """As `cube schedule clear`: the server deletes the records, runs and their files."""
-    from cubestudio.cli.schedule import print_cleared
-
-    with session(target) as client:
-        answer = client.clear_schedule(pipeline)
-    print_cleared(answer, json_out)
-
-
-def schedule_apply(
-    target: Target,
-    file: Path,
-    yes: bool = False,
-    dry_run: bool = False,
-    json_out: bool = False,
-    now: str | None = None,
-) -> None:
-    """As `cube schedule apply FILE`: the file is previewed on the server (nothing stored),
-    confirmed as locally, then saved as the pipeline's next version (unless the latest has
-    the same content) and that version's schedule applied."""
-    from cubestudio.cli.schedule import confirm, print_applied
-
-    if now is not None:
-        raise CubeError("--now is for the local store only: the server applies at its own time")
-    spec, zone = _scheduled(file)
-    with session(target) as client:
-        preview = client.preview_apply(spec, dates=dry_run)
-        if dry_run:
-            _print_preview(preview, zone, json_out)
-            return
-        confirm(spec.name, preview["runs"], preview["summary"], yes=yes)
-        name, version = client.save(spec)
-        answer = client.apply_schedule(name, version=version, confirm=True)
-    print_applied(answer, zone, json_out)
-
-
-def backfill(
-    target: Target,
-    file: Path,
-    start: str,
-    end: str,
-    yes: bool = False,
-    dry_run: bool = False,
-    json_out: bool = False,
-    no_launch: bool = False,
-) -> None:
-    """As `cube backfill FILE`: previewed and confirmed as locally, the file saved as the
-    pipeline's next version (unless unchanged), the range recorded on the server, then
-    stepped from here until every run ended (the server's engine service drives them)."""
-    from datetime import UTC, datetime
-
-    from cubestudio.cli.schedule import backfill_limits, backfill_recorded, confirm
-
-    if no_launch:
-        raise local_only_option("backfill --no-launch", target)
-    spec, zone = _scheduled(file)
-    backfill_limits(spec, start, end, datetime.now(UTC))  # the local messages for a bad range
-    with session(target) as client:
-        preview = client.preview_backfill(spec, start=start, end=end, dates=dry_run)
-        if dry_run:
-            _print_preview(preview, zone, json_out)
-            return
-        confirm(spec.name, preview["runs"], preview["summary"], yes=yes)
-        name, version = client.save(spec)
-        first = client.backfill(name, start=start, end=end, version=version, confirm=True)
-        backfill_recorded(name, first["ticks"], first["existing"])
-        final = _follow_backfill(client, first)
-    _backfill_over(first, final, json_out)
-
-
-def _follow_backfill(client: Client, state: dict[str, Any]) -> dict[str, Any]:
-    """Step the backfill until its runs ended or it is stuck; says each run it launched."""
-    from cubestudio.cli.schedule import backfill_launched
-
-    name = state["pipeline"]
-    where = {"start": state["start"], "end": state["end"], "version": state["version"]}
-    while True:
-        for run_id in state["launched"]:
-            backfill_launched(name, run_id)
-        if state["done"] or state["stuck"]:
-            return state
-        time.sleep(BACKFILL_POLL)
-        state = client.backfill_step(name, **where)
-
-
-def _backfill_over(first: dict[str, Any], final: dict[str, Any], json_out: bool) -> None:
-    from cubestudio.cli.output import print_json
-    from cubestudio.schedule.reports import stuck
-
-    if json_out:
-        keys = ("pipeline", "ticks", "existing")
-        print_json({**{k: first[k] for k in keys}, "records": final["records"]})
-    if final["stuck"]:
-        raise stuck(first["pipeline"], final["waiting"], final["reason"])
-
-
-def _scheduled(file: Path) -> tuple[PipelineSpec, str]:
-    """The file's pipeline, refused as locally when it has no schedule; and its zone."""
-    from cubestudio.cli.schedule import load_scheduled
-
-    spec = load_scheduled(Path(file), catalog=None)
-    assert spec.schedule is not None
-    return spec, spec.schedule.timezone
-
-
-def _print_preview(preview: dict[str, Any], zone: str, json_out: bool) -> None:
-    """--dry-run: the server's preview, printed as the local command prints its own."""
-    from cubestudio.cli.schedule import print_new_runs
-
-    answer = {k: v for k, v in preview.items() if k not in ("summary", "timezone")}
-    print_new_runs(answer, preview["summary"], zone, json_out)
-
-
 def runs_delete(target: Target, run_ids: list[str], json_out: bool = False) -> None:
     """As `cube runs delete RUN...`: every run is looked up and must have ended before any
     is deleted (the local command's all or none, but for a run that starts meanwhile)."""
@@ -461,37 +213,6 @@ def logs(
             _write(handle.follow_logs(task, attempt, tail, search=grep), flush=True)
         else:
             _write(iter([handle.logs(task, attempt, tail, search=grep)]), flush=False)
-
-
-ROUTES: dict[str, Callable[..., None] | dict[str | None, Callable[..., None]]] = {
-    "run": run,
-    "submit": submit,
-    "wait": wait,
-    "show": show,
-    "stop": stop,
-    "retry": retry,
-    "rerun": rerun,
-    "logs": logs,
-    "validate": validate,
-    "runs": {None: runs, "delete": runs_delete},
-    "schedule": {
-        "plan": schedule_plan,
-        "list": schedule_list,
-        "pause": schedule_pause,
-        "unpause": schedule_unpause,
-        "apply": schedule_apply,
-        "records": schedule_records,
-        "clear": schedule_clear,
-    },
-    "backfill": backfill,
-    "template": {
-        "list": template_list,
-        "show": template_show,
-        "export": template_export,
-        "register": template_register,
-        "delete": template_delete,
-    },
-}
 
 
 # -- following a run ----------------------------------------------------------------------

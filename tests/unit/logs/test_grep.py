@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cubestudio.logs.grep import LineFilter
+from cubestudio.logs.grep import LineFilter, SearchTooSlow
 
 BLOCK = (
     "epoch 1 loss=0.9\nepoch 1 acc=0.5\n\nepoch 2 loss=0.4\n损失 loss=0.3 完成\ndone\n"
@@ -49,3 +49,20 @@ def test_bytes_that_are_not_utf8_pass_through_unchanged() -> None:
 def test_a_bad_pattern_says_why() -> None:
     with pytest.raises(ValueError, match=r"'x\(' is not a valid regular expression: missing \)"):
         LineFilter("x(")
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_a_filter_with_a_time_budget_selects_the_same_lines(pattern: str) -> None:
+    assert LineFilter(pattern, budget=5).select(BLOCK) == LineFilter(pattern).select(BLOCK)
+
+
+def test_a_pattern_that_backtracks_without_end_is_stopped_by_the_budget() -> None:
+    block = ("a" * 40 + "b\n").encode()
+    grep = LineFilter("(a|a)+$", budget=0.2)
+    with pytest.raises(SearchTooSlow, match=r"took more than 0.2 s.*literal"):
+        grep.select(block)
+    # the budget is spent for good, until a follower counts it again for its next block
+    with pytest.raises(SearchTooSlow):
+        grep.select(b"short\n")
+    grep.fresh_budget()
+    assert grep.select(b"short\n") == b""

@@ -44,7 +44,7 @@ from cubestudio.api.errors import ApiError
 from cubestudio.api.streams import StreamConfig, stream_config
 from cubestudio.engine.states import RUN_TERMINAL, TASK_TERMINAL, AttemptState
 from cubestudio.errors import CubeError, NotFoundError, StoreError
-from cubestudio.logs.grep import LineFilter
+from cubestudio.logs.grep import LineFilter, SearchTooSlow
 from cubestudio.logs.mask import Masker, load_secrets
 from cubestudio.logs.reader import line_start_at_or_after, normalize
 from cubestudio.logs.source import Source, open_source
@@ -55,6 +55,8 @@ from cubestudio.store.db import Database
 router = APIRouter(tags=["logs"])
 log = logging.getLogger("cubestudio.api.logs")
 MAX_TAIL = 100_000
+# Seconds a search may spend matching: in all for a read, per block for a follower.
+SEARCH_BUDGET = 10.0
 MAX_BYTES = 1 << 50
 OPEN_LINE_SCAN = 16 << 20  # how far back a running attempt's last newline is looked for
 LOG_PATH = "/projects/{project}/runs/{run_id}/tasks/{task}/logs"
@@ -126,9 +128,12 @@ def task_log(
         config = stream_config(request.app.state)
         return EventSourceResponse(follow_log(follower, config), ping=config.keepalive)
     window = _window(chosen, offset=offset, length=length)
-    if tail is not None:
-        tail = tail + _open_line_counts(chosen.log, window, masker, grep)
-    source = open_source(chosen.log, masker=masker, grep=grep, lower=window.lower, tail=tail)
+    try:  # a tail is found by counting matching lines back from the end, before any reply
+        if tail is not None:
+            tail = tail + _open_line_counts(chosen.log, window, masker, grep)
+        source = open_source(chosen.log, masker=masker, grep=grep, lower=window.lower, tail=tail)
+    except SearchTooSlow as err:
+        raise ApiError(422, "invalid", f"search: {err}", field="search") from None
     headers = {
         "X-Log-Attempt": str(chosen.number),
         "X-Log-Start": str(source.reader.position),
@@ -206,7 +211,7 @@ def _line_filter(search: str | None, literal: bool) -> LineFilter | None:
     if search is None:
         return None
     try:
-        return LineFilter(re.escape(search) if literal else search)
+        return LineFilter(re.escape(search) if literal else search, budget=SEARCH_BUDGET)
     except ValueError as err:
         raise ApiError(
             422, "invalid", f"search: {err} (or pass literal=true)", field="search"
@@ -291,6 +296,8 @@ def _read(source: Source, window: Window) -> Iterator[bytes]:
         yield from source.read(window.upper)
         if window.to_end and (rest := source.finish()):
             yield rest
+    except SearchTooSlow as err:  # the status is sent: the reason ends the text
+        yield f"[cube] search stopped: {err}\n".encode()
     finally:
         source.reader.close()
 
@@ -409,7 +416,7 @@ async def follow_log(
                     return
             if not wrote:
                 await anyio.sleep(config.log_poll)
-    except CubeError as err:  # the run's secrets file went bad: show nothing unmasked
+    except (CubeError, SearchTooSlow) as err:  # a bad secrets file: show nothing unmasked
         yield ServerSentEvent(event="error", data=json.dumps({"message": str(err)}))
 
 
@@ -417,6 +424,8 @@ async def _send_new(follower: LogFollower) -> list[ServerSentEvent]:
     await anyio.to_thread.run_sync(follower.open)
     events = []
     for _ in range(BLOCKS_PER_TURN):
+        if follower.grep is not None:
+            follower.grep.fresh_budget()
         piece = await anyio.to_thread.run_sync(follower.read)
         if piece is None:
             break

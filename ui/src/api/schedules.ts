@@ -65,9 +65,11 @@ export function useSchedulePaused() {
       const call = paused ? pipelinesDisableSchedule : pipelinesUnpauseSchedule;
       return unwrap(call({ path: { project, name: pipeline } }));
     },
-    onSettled: () => {
-      void queries.invalidateQueries({ queryKey: keys.schedules(project) });
-      void queries.invalidateQueries({ queryKey: keys.pipelines(project) });
-    },
+    // Pending until the list is fetched again, so a switch never flips back in between.
+    onSettled: () =>
+      Promise.all([
+        queries.invalidateQueries({ queryKey: keys.schedules(project) }),
+        queries.invalidateQueries({ queryKey: keys.pipelines(project) }),
+      ]),
   });
 }

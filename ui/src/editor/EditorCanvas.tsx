@@ -44,6 +44,9 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
   const [dims, setDims] = useState<Record<string, Dimensions>>({});
   const [drag, setDrag] = useState<Record<string, XY>>({});
   const dragRef = useRef<Record<string, XY>>({});
+  // Fit an opened graph into view, but never jump away from the first node dropped on an
+  // empty canvas (xyflow would fit the view once that node is measured).
+  const [fitOnOpen] = useState(() => pipeline.tasks.length > 0 || layout.notes.length > 0);
 
   const categories = useMemo(
     () => Object.fromEntries((templates.data ?? []).map((t) => [t.name, t.category])),
@@ -157,7 +160,7 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
         snapGrid={GRID}
         deleteKeyCode={["Delete", "Backspace"]}
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-        fitView
+        fitView={fitOnOpen}
         fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}

@@ -36,8 +36,16 @@ export const useMeta = create<EditorMeta>((set) => ({
   set: (patch) => set(patch),
 }));
 
+/** The pipeline and layout as text to tell saved from unsaved: keys sorted, so the same
+ * pipeline written in another key order (the YAML view, the server's copy) reads as equal. */
 export const snapshotJson = (snapshot: Snapshot) =>
-  JSON.stringify({ pipeline: snapshot.pipeline, layout: snapshot.layout });
+  JSON.stringify({ pipeline: snapshot.pipeline, layout: snapshot.layout }, sortedKeys);
+
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
+}
 
 export function notify(text: string, kind: Notice["kind"] = "error") {
   useMeta.getState().set({ notice: { kind, text } });

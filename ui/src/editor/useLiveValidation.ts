@@ -11,6 +11,9 @@ import { useMeta } from "./meta";
 import { useEditor } from "./store";
 
 export const VALIDATE_DELAY_MS = 400;
+/** A new pipeline has no name before its first save: the server checks it under this one
+ * (an empty name would stop the check there, hiding every task's problems). */
+export const UNNAMED = "unnamed-pipeline";
 
 export function useLiveValidation() {
   const project = useSession((s) => s.project);
@@ -25,7 +28,8 @@ export function useLiveValidation() {
     }
     const abort = new AbortController();
     const timer = setTimeout(() => {
-      validatePipeline(project, pipeline, abort.signal).then(
+      const checked = pipeline.name ? pipeline : { ...pipeline, name: UNNAMED };
+      validatePipeline(project, checked, abort.signal).then(
         () => set({ errors: noErrors() }),
         (err: unknown) => {
           if (abort.signal.aborted) return;

@@ -13,6 +13,7 @@ import { LeftoverErrors } from "./LeftoverErrors";
 import { ParamForm } from "./ParamForm";
 import { Section } from "./Section";
 import { CommandField } from "./task/CommandField";
+import { OutputsField } from "./task/OutputsField";
 import { ResourcesFields } from "./task/ResourcesFields";
 import { RunPolicyFields } from "./task/RunPolicyFields";
 import { TaskNameField } from "./task/TaskNameField";
@@ -27,7 +28,7 @@ export interface TaskSettingsPanelProps {
   taskNames: string[];
 }
 
-const SHOWN = ["name", "description", "command", "args", "resources", "retries", "retry_delay", "timeout", "trigger", "skip", "env"];
+const SHOWN = ["name", "description", "command", "args", "resources", "retries", "retry_delay", "timeout", "trigger", "skip", "env", "outputs"];
 
 function TemplateLine({ task, template }: { task: TaskJson; template: TemplateOut | undefined }) {
   if (!task.template) return null;
@@ -58,6 +59,7 @@ export function TaskSettingsPanel(props: TaskSettingsPanelProps) {
   const set = (key: string, value: unknown) => onChange(withField(task, key, value));
   const resourceCount = Object.keys(task.resources ?? {}).length;
   const envCount = Object.keys(task.env ?? {}).length;
+  const outputCount = task.outputs?.length ?? 0;
   return (
     <div className="cf-panel" data-testid="task-settings">
       <LeftoverErrors items={leftoverErrors(errors, SHOWN)} />
@@ -110,6 +112,19 @@ export function TaskSettingsPanel(props: TaskSettingsPanelProps) {
       </Section>
       <Section title="Run policy" invalid={hasErrorUnder(errors, ["retries", "retry_delay", "timeout", "trigger", "skip"])}>
         <RunPolicyFields task={task} errors={errors} onChange={onChange} />
+      </Section>
+      <Section
+        title="Outputs"
+        defaultOpen={outputCount > 0 || hasErrorUnder(errors, ["outputs"])}
+        invalid={hasErrorUnder(errors, ["outputs"])}
+        summary={outputCount ? `${outputCount} declared` : "none"}
+      >
+        <OutputsField
+          id={`${id}-outputs`}
+          outputs={task.outputs}
+          error={errorAt(errors, "outputs")}
+          onChange={(outputs) => set("outputs", outputs)}
+        />
       </Section>
       <Section
         title="Environment"

@@ -81,6 +81,13 @@ function ScheduleRow({
 }) {
   const switcher = useSchedulePaused();
   const s = schedule;
+  // While the switch is on its way, show where it is going (as the pipelines list does).
+  const [wanted, setWanted] = useState<boolean | null>(null);
+  const paused = wanted ?? s.paused;
+  const flip = (on: boolean) => {
+    setWanted(!on);
+    switcher.mutate({ pipeline: s.pipeline, paused: !on }, { onSettled: () => setWanted(null) });
+  };
   return (
     <>
       <tr data-testid={`schedule-${s.pipeline}`}>
@@ -94,17 +101,17 @@ function ScheduleRow({
           {s.catchup && <span className="badge">catchup</span>}
         </td>
         <td>{s.timezone}</td>
-        <td>{s.paused ? <span className="muted">paused</span> : formatZoned(s.next, s.timezone)}</td>
+        <td>{paused ? <span className="muted">paused</span> : formatZoned(s.next, s.timezone)}</td>
         <td>
           <label className="inline">
             <input
               type="checkbox"
-              checked={!s.paused}
+              checked={!paused}
               disabled={switcher.isPending}
               aria-label={`schedule of ${s.pipeline} on`}
-              onChange={(e) => switcher.mutate({ pipeline: s.pipeline, paused: !e.target.checked })}
+              onChange={(e) => flip(e.target.checked)}
             />
-            <span className={`badge${s.paused ? "" : " on"}`}>{s.paused ? "off" : "on"}</span>
+            <span className={`badge${paused ? "" : " on"}`}>{paused ? "off" : "on"}</span>
           </label>
           {switcher.error && <p className="error">{switcher.error.message}</p>}
         </td>

@@ -14,6 +14,7 @@ import { EditorBanner } from "./EditorBanner";
 import { EditorCanvas } from "./EditorCanvas";
 import { EditorToolbar, type SaveState } from "./EditorToolbar";
 import { HelpOverlay } from "./HelpOverlay";
+import { LeaveGuard } from "./LeaveGuard";
 import { useMeta } from "./meta";
 import { TemplatePalette } from "./palette/TemplatePalette";
 import { SaveDialog } from "./SaveDialog";
@@ -74,6 +75,7 @@ function Editor({ name }: { name: string }) {
   }
   return (
     <div className="editor" ref={root} data-testid="editor">
+      <LeaveGuard isNew={isNew} />
       <EditorToolbar
         actions={actions}
         saveState={saveState}

@@ -85,6 +85,29 @@ export function ParameterRowEditor({ row, index, problems, onChange, onRemove }:
             />
           </Field>
         )}
+        {row.type === "enum" && (
+          <label className="check" title="The choices are suggestions: any other text is taken">
+            <input
+              type="checkbox"
+              checked={row.allowOther}
+              onChange={(e) => set({ allowOther: e.target.checked })}
+              data-testid={`param-allow-other-${index}`}
+            />
+            Other values
+          </label>
+        )}
+        {(row.type === "str" || row.type === "text") && (
+          <Field label="Pattern" problem={problems[`${at}.pattern`]} wide>
+            <input
+              className="mono"
+              value={row.pattern}
+              onChange={(e) => set({ pattern: e.target.value })}
+              aria-invalid={Boolean(problems[`${at}.pattern`])}
+              placeholder="a regular expression, e.g. s3://.+"
+              data-testid={`param-pattern-${index}`}
+            />
+          </Field>
+        )}
       </div>
     </fieldset>
   );

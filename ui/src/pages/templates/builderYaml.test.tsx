@@ -34,6 +34,14 @@ const CASES: [ParamRow, Record<string, unknown>][] = [
   [row("config", "json", '{"depth": 3, "names": ["x"]}'), { name: "config", type: "json", default: { depth: 3, names: ["x"] } }],
   [row("script", "text", "line one\nline two\n"), { name: "script", type: "text", default: "line one\nline two\n" }],
   [row("extra", "str", "", { required: true }), { name: "extra", type: "str", required: true }],
+  [
+    row("bucket", "str", "s3://data", { pattern: "s3://[a-z]+" }),
+    { name: "bucket", type: "str", pattern: "s3://[a-z]+", default: "s3://data" },
+  ],
+  [
+    row("device", "enum", "cuda:1", { choicesText: "cpu, cuda", allowOther: true }),
+    { name: "device", type: "enum", choices: ["cpu", "cuda"], allow_other: true, default: "cuda:1" },
+  ],
 ];
 
 function builder(
@@ -105,6 +113,8 @@ describe("the parameter-schema builder's YAML", () => {
       row("cfg", "json", "{bad}"),
       row("epochs", "str", ""),
       row("2bad", "str", ""),
+      row("bucket", "str", "S3://DATA", { pattern: "s3://[a-z]+" }),
+      row("loose", "str", "x", { pattern: "(unclosed" }),
     ]);
     const found = problems({ ...state, name: "Bad Name", command: " " });
     expect(found).toMatchObject({
@@ -118,6 +128,8 @@ describe("the parameter-schema builder's YAML", () => {
       "parameters[5].default": expect.stringContaining("JSON"),
       "parameters[6].name": "parameter 'epochs' is declared twice",
       "parameters[7].name": expect.any(String),
+      "parameters[8].default": '"S3://DATA" does not match the pattern s3://[a-z]+',
+      "parameters[9].pattern": expect.stringContaining("not a regular expression"),
     });
     const undeclared = problems(builder([], "echo args.x {{ args.epochs | int }}"));
     expect(undeclared.command).toBe(

@@ -16,6 +16,10 @@ export interface ParamRow {
   description: string;
   group: string;
   choicesText: string;
+  /** str/text: a regular expression the whole value must match. */
+  pattern: string;
+  /** enum: the choices are suggestions; any other text is taken too. */
+  allowOther: boolean;
 }
 
 export interface BuilderState {
@@ -44,6 +48,8 @@ export function emptyParam(): ParamRow {
     description: "",
     group: "",
     choicesText: "",
+    pattern: "",
+    allowOther: false,
   };
 }
 
@@ -126,6 +132,8 @@ function paramData(row: ParamRow): Record<string, unknown> {
   const out: Record<string, unknown> = { name: row.name, type: row.type };
   const choices = choicesOf(row);
   if (choices.length > 0) out.choices = choices;
+  if (row.type === "enum" && row.allowOther) out.allow_other = true;
+  if ((row.type === "str" || row.type === "text") && row.pattern) out.pattern = row.pattern;
   if (row.defaultText.trim() !== "") {
     try {
       out.default = parseValue(row.type, row.defaultText);
@@ -167,7 +175,9 @@ export function problems(state: BuilderState): Problems {
     if (row.type === "enum" && choicesOf(row).length === 0) {
       found[`${at}.choices`] = "an enum needs its choices, separated by commas";
     }
-    const problem = defaultProblem(row);
+    const bad = patternProblem(row);
+    if (bad) found[`${at}.pattern`] = bad;
+    const problem = bad ? "" : defaultProblem(row);
     if (problem) found[`${at}.default`] = problem;
   });
   return found;
@@ -182,6 +192,26 @@ export function usedArgs(command: string): string[] {
   return names;
 }
 
+function patternProblem(row: ParamRow): string {
+  if (!(row.type === "str" || row.type === "text") || !row.pattern) return "";
+  try {
+    new RegExp(row.pattern);
+  } catch (err) {
+    return `not a regular expression: ${(err as Error).message}`;
+  }
+  return "";
+}
+
+/** Whole-value match, as the server's re.fullmatch (JavaScript's syntax is close enough for a
+ * hint; the server's check decides). */
+function matchesWhole(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value);
+  } catch {
+    return true;
+  }
+}
+
 function defaultProblem(row: ParamRow): string {
   if (row.defaultText.trim() === "") return "";
   let value: unknown;
@@ -191,8 +221,16 @@ function defaultProblem(row: ParamRow): string {
     return (err as Error).message;
   }
   const choices = choicesOf(row);
-  if (row.type === "enum" && choices.length > 0 && !choices.some((c) => c === value)) {
+  if (
+    row.type === "enum" &&
+    !row.allowOther &&
+    choices.length > 0 &&
+    !choices.some((c) => c === value)
+  ) {
     return `${JSON.stringify(value)} is not one of the choices`;
+  }
+  if (row.pattern && typeof value === "string" && !matchesWhole(row.pattern, value)) {
+    return `${JSON.stringify(value)} does not match the pattern ${row.pattern}`;
   }
   return "";
 }
@@ -235,6 +273,8 @@ function rowFrom(p: Record<string, unknown>): ParamRow {
     description: text_(p.description),
     group: text_(p.group),
     choicesText: choices.map((c) => String(c)).join(", "),
+    pattern: text_(p.pattern),
+    allowOther: p.allow_other === true,
   };
 }
 

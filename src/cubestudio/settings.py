@@ -39,8 +39,18 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     # The web UI's build served at / (CUBE_UI_DIR); default: the package's web/dist.
     ui_dir: Path | None = None
+    # Seconds between resource samples of each running task (CUBE_MONITOR_INTERVAL: CPU,
+    # memory, GPU; see cubestudio.monitor); at least 1 in effect (the local driver's tick);
+    # 0 turns monitoring off.
+    monitor_interval: float = 1.0
     # Fault injection for the crash tests: "<point>:<task>" makes the engine SIGKILL itself there.
     failpoint: str | None = None
+    # The pool admission hands out (engine/admission): empty for this machine's cores,
+    # memory and NVIDIA GPUs; CUBE_POOL_CPU "16" or "500m", CUBE_POOL_MEMORY "64Gi",
+    # CUBE_POOL_GPU a count of (possibly virtual) GPUs, indices 0..n-1.
+    pool_cpu: str | None = None
+    pool_memory: str | None = None
+    pool_gpu: str | None = None
 
     @property
     def home_dir(self) -> Path:

@@ -20,6 +20,7 @@ from cubestudio.api.routes import (
     events,
     imports,
     logs,
+    metrics_api,
     pipelines,
     projects,
     run_admin,
@@ -68,6 +69,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         imports,
         run_admin,
         schedules,
+        metrics_api,
     )
     for module in areas:
         api.include_router(module.router)

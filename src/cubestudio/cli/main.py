@@ -481,6 +481,16 @@ def _register_alert_commands() -> None:
 _register_alert_commands()
 
 
+def _register_monitor_commands() -> None:
+    from cubestudio.cli import rightsize, top
+
+    app.command()(top.top)
+    app.command()(rightsize.rightsize)
+
+
+_register_monitor_commands()
+
+
 remote.register(app)  # cube login, cube logout
 
 

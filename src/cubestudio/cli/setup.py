@@ -26,7 +26,12 @@ def open_db(settings: Settings | None = None) -> Database:
 
 
 def open_driver(settings: Settings | None = None) -> LocalDriver:
-    return LocalDriver(runs_folder(settings or get_settings()))
+    from cubestudio.monitor.recorder import open_recorder
+
+    settings = settings or get_settings()
+    driver = LocalDriver(runs_folder(settings))
+    driver.monitor = open_recorder(settings)  # samples the tasks it drives (None: off)
+    return driver
 
 
 def runs_folder(settings: Settings) -> Path:

@@ -26,10 +26,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cubestudio.engine.launcher import AttemptKey, LaunchRequest, Outcome, Recovery
 from cubestudio.logs.index import append_index
 from cubestudio.procinfo import is_alive
+
+if TYPE_CHECKING:
+    from cubestudio.monitor.recorder import MetricsRecorder
 
 # The wrapper's code without its comments: sh parses it again for every attempt.
 WRAPPER = "\n".join(
@@ -131,6 +135,9 @@ class LocalDriver:
         self._ready: list[Outcome] = []
         self._log_sizes: dict[AttemptKey, int] = {}
         self._next_sample = 0.0
+        # Resource monitoring (cubestudio.monitor), sampled from _sample_logs; set by
+        # whoever opens the driver to drive runs (cli/setup.py), None: off.
+        self.monitor: MetricsRecorder | None = None
 
     # -- launching ------------------------------------------------------------------------
     def launch(self, request: LaunchRequest) -> None:
@@ -220,6 +227,8 @@ class LocalDriver:
         self._next_sample = time.monotonic() + SAMPLE_SECONDS
         for key in self._watched:
             self._mark_log(key)
+        if self.monitor is not None:
+            self.monitor.sample({key: w.pid for key, w in self._watched.items()})
 
     def _mark_log(self, key: AttemptKey) -> None:
         folder = self._folder(key)
@@ -234,6 +243,8 @@ class LocalDriver:
     def _collect(self, watched: _Watched) -> None:
         self._mark_log(watched.key)
         self._log_sizes.pop(watched.key, None)
+        if self.monitor is not None:
+            self.monitor.finish(watched.key)
         self._selector.unregister(watched.pidfd)
         os.close(watched.pidfd)
         del self._watched[watched.key]
@@ -384,6 +395,8 @@ class LocalDriver:
             if watched.is_child:
                 self._children.add(watched.pid)
         self._ready = [o for o in self._ready if o.key.run_id != run_id]
+        if self.monitor is not None:
+            self.monitor.forget(run_id)
 
     def close(self) -> None:
         for watched in list(self._watched.values()):
@@ -391,3 +404,5 @@ class LocalDriver:
             os.close(watched.pidfd)
         self._watched.clear()
         self._selector.close()
+        if self.monitor is not None:
+            self.monitor.close()

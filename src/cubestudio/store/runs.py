@@ -19,6 +19,7 @@ from cubestudio.errors import NotFoundError
 from cubestudio.spec.model import PipelineSpec
 from cubestudio.store import alerts as alert_store
 from cubestudio.store import events as event_store
+from cubestudio.store import metrics as metrics_store
 from cubestudio.store.tables import (
     DEFAULT_PROJECT_ID,
     artifacts,
@@ -324,5 +325,6 @@ def delete_run(conn: Connection, *, run_id: str, statuses: Collection[str]) -> s
             conn.execute(delete(table).where(table.c.run_id == run_id))
         event_store.delete_of_run(conn, run_id=run_id)
         alert_store.delete_of_run(conn, run_id=run_id)
+        metrics_store.delete_of_run(conn, run_id=run_id)
         conn.execute(delete(runs).where(runs.c.id == run_id))
     return None if status is None else str(status)

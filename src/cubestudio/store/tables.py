@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -370,4 +371,46 @@ alert_deliveries = Table(
     Column("delivered_at", UTCDateTime),
     Index("ix_alert_deliveries_due", "status", "next_try_at"),
     Index("ix_alert_deliveries_run", "run_id"),
+)
+
+# -- resource monitoring (migration 0007) -------------------------------------------------------
+
+attempt_metrics = Table(
+    "attempt_metrics",
+    metadata,
+    # One row per sampled attempt: its latest sample (what `cube top` shows) and its peaks,
+    # exact over every raw sample; written in batches by the engine (monitor/recorder.py).
+    Column("run_id", String(40), primary_key=True),
+    Column("task_name", String(63), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("sampled_at", UTCDateTime, nullable=False),  # of the latest sample
+    Column("samples", Integer, nullable=False),
+    Column("cpu", Float, nullable=False),  # percent of one core, the process tree summed
+    Column("rss", BigInteger, nullable=False),  # bytes, the process tree summed
+    Column("gpu_util", Float),  # percent; NULL: no NVIDIA GPU where it ran
+    Column("gpu_mem", BigInteger),  # bytes
+    Column("cpu_avg", Float, nullable=False),
+    Column("cpu_max", Float, nullable=False),
+    Column("rss_max", BigInteger, nullable=False),
+    Column("gpu_util_max", Float),
+    Column("gpu_mem_max", BigInteger),
+    Column("ended", Boolean, nullable=False),  # the attempt ended: nothing more will come
+)
+
+attempt_samples = Table(
+    "attempt_samples",
+    metadata,
+    # The downsampled series of an attempt (monitor/series.py): a point per second for its
+    # first minute, coarser after; bounded per attempt.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), nullable=False),
+    Column("task_name", String(63), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("cpu", Float, nullable=False),  # mean over the point's samples
+    Column("rss", BigInteger, nullable=False),  # largest of the point's samples
+    Column("gpu_util", Float),
+    Column("gpu_mem", BigInteger),
+    Index("ix_attempt_samples_attempt", "run_id", "task_name", "attempt", "at"),
 )

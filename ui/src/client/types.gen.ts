@@ -105,6 +105,54 @@ export type ArtifactOut = {
 };
 
 /**
+ * AttemptMetrics
+ */
+export type AttemptMetrics = {
+    /**
+     * Attempt
+     */
+    attempt: number;
+    /**
+     * Cpu Avg Percent
+     */
+    cpu_avg_percent: number;
+    /**
+     * Cpu Percent
+     */
+    cpu_percent: number;
+    /**
+     * Gpu Mem Bytes
+     */
+    gpu_mem_bytes: number | null;
+    /**
+     * Gpu Util Percent
+     */
+    gpu_util_percent: number | null;
+    peak: Peak;
+    /**
+     * Rss Bytes
+     */
+    rss_bytes: number;
+    /**
+     * Sampled At
+     */
+    sampled_at: string;
+    /**
+     * Samples
+     */
+    samples: number;
+    series: Series;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Task
+     */
+    task: string;
+};
+
+/**
  * BackfillBody
  */
 export type BackfillBody = {
@@ -194,6 +242,36 @@ export type DeletedOut = {
      * Version
      */
     version: number;
+};
+
+/**
+ * Evidence
+ */
+export type Evidence = {
+    /**
+     * Attempt
+     */
+    attempt: number;
+    /**
+     * Cpu Max Percent
+     */
+    cpu_max_percent: number;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Gpu Mem Max Bytes
+     */
+    gpu_mem_max_bytes: number | null;
+    /**
+     * Rss Max Bytes
+     */
+    rss_max_bytes: number;
+    /**
+     * Run Id
+     */
+    run_id: string;
 };
 
 /**
@@ -335,6 +413,28 @@ export type ParameterSpec = {
  * ParameterType
  */
 export type ParameterType = 'str' | 'int' | 'float' | 'bool' | 'enum' | 'json' | 'text' | 'list';
+
+/**
+ * Peak
+ */
+export type Peak = {
+    /**
+     * Cpu Percent
+     */
+    cpu_percent: number;
+    /**
+     * Gpu Mem Bytes
+     */
+    gpu_mem_bytes: number | null;
+    /**
+     * Gpu Util Percent
+     */
+    gpu_util_percent: number | null;
+    /**
+     * Rss Bytes
+     */
+    rss_bytes: number;
+};
 
 /**
  * PipelineBody
@@ -529,6 +629,20 @@ export type RegisteredOut = {
 };
 
 /**
+ * Requests
+ */
+export type Requests = {
+    /**
+     * Cpu
+     */
+    cpu: number | null;
+    /**
+     * Memory
+     */
+    memory: number | null;
+};
+
+/**
  * RerunBody
  */
 export type RerunBody = {
@@ -554,6 +668,76 @@ export type Resources = {
      * Memory
      */
     memory?: number | null;
+};
+
+/**
+ * RightsizeBody
+ */
+export type RightsizeBody = {
+    /**
+     * Policy
+     */
+    policy?: 'headroom' | 'cube-studio';
+    /**
+     * Runs
+     */
+    runs?: number;
+};
+
+/**
+ * RightsizeOut
+ */
+export type RightsizeOut = {
+    /**
+     * Applied Version
+     */
+    applied_version?: number | null;
+    /**
+     * Pipeline
+     */
+    pipeline: string;
+    /**
+     * Policy
+     */
+    policy: string;
+    /**
+     * Runs
+     */
+    runs: number;
+    /**
+     * Tasks
+     */
+    tasks: Array<TaskAdviceOut>;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * RunMetrics
+ */
+export type RunMetrics = {
+    /**
+     * At
+     */
+    at: string;
+    /**
+     * Pipeline
+     */
+    pipeline: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Tasks
+     */
+    tasks: Array<AttemptMetrics>;
 };
 
 /**
@@ -655,6 +839,35 @@ export type SecretSet = {
 };
 
 /**
+ * Series
+ *
+ * Columns of the same length: one entry per stored point (a point per second for an
+ * attempt's first minute, coarser after: see cubestudio.monitor.series).
+ */
+export type Series = {
+    /**
+     * At
+     */
+    at: Array<string>;
+    /**
+     * Cpu Percent
+     */
+    cpu_percent: Array<number>;
+    /**
+     * Gpu Mem Bytes
+     */
+    gpu_mem_bytes: Array<number | null>;
+    /**
+     * Gpu Util Percent
+     */
+    gpu_util_percent: Array<number | null>;
+    /**
+     * Rss Bytes
+     */
+    rss_bytes: Array<number>;
+};
+
+/**
  * StepBody
  *
  * The range as a backfill's first answer resolved it (`start`, `end`).
@@ -674,6 +887,30 @@ export type StepBody = {
      * default: the latest saved version
      */
     version?: number | null;
+};
+
+/**
+ * TaskAdviceOut
+ */
+export type TaskAdviceOut = {
+    /**
+     * Changed
+     */
+    changed: boolean;
+    current: Requests;
+    /**
+     * Evidence
+     */
+    evidence: Array<Evidence>;
+    /**
+     * Runs
+     */
+    runs: number;
+    suggested: Requests;
+    /**
+     * Task
+     */
+    task: string;
 };
 
 /**
@@ -1912,6 +2149,74 @@ export type PipelinesDiffVersionsResponses = {
     200: unknown;
 };
 
+export type MonitoringRightsizePreviewData = {
+    body: RightsizeBody;
+    path: {
+        /**
+         * Name
+         */
+        name: string;
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/pipelines/{name}/rightsize';
+};
+
+export type MonitoringRightsizePreviewErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type MonitoringRightsizePreviewError = MonitoringRightsizePreviewErrors[keyof MonitoringRightsizePreviewErrors];
+
+export type MonitoringRightsizePreviewResponses = {
+    /**
+     * Successful Response
+     */
+    200: RightsizeOut;
+};
+
+export type MonitoringRightsizePreviewResponse = MonitoringRightsizePreviewResponses[keyof MonitoringRightsizePreviewResponses];
+
+export type MonitoringRightsizeApplyData = {
+    body: RightsizeBody;
+    path: {
+        /**
+         * Name
+         */
+        name: string;
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/pipelines/{name}/rightsize/apply';
+};
+
+export type MonitoringRightsizeApplyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type MonitoringRightsizeApplyError = MonitoringRightsizeApplyErrors[keyof MonitoringRightsizeApplyErrors];
+
+export type MonitoringRightsizeApplyResponses = {
+    /**
+     * Successful Response
+     */
+    200: RightsizeOut;
+};
+
+export type MonitoringRightsizeApplyResponse = MonitoringRightsizeApplyResponses[keyof MonitoringRightsizeApplyResponses];
+
 export type PipelinesTriggerData = {
     body: TriggerBody;
     path: {
@@ -2571,6 +2876,40 @@ export type ArtifactsDownloadArtifactResponses = {
 };
 
 export type ArtifactsDownloadArtifactResponse = ArtifactsDownloadArtifactResponses[keyof ArtifactsDownloadArtifactResponses];
+
+export type MonitoringRunMetricsData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/runs/{run_id}/metrics';
+};
+
+export type MonitoringRunMetricsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type MonitoringRunMetricsError = MonitoringRunMetricsErrors[keyof MonitoringRunMetricsErrors];
+
+export type MonitoringRunMetricsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunMetrics;
+};
+
+export type MonitoringRunMetricsResponse = MonitoringRunMetricsResponses[keyof MonitoringRunMetricsResponses];
 
 export type RunsRerunRunData = {
     body: RerunBody;

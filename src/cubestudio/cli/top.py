@@ -1,0 +1,123 @@
+"""`cube top RUN`: the resources of a run's tasks, live, like `top` (from the store, so it
+follows runs driven by `cube run` and by `cube engine` alike)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from cubestudio.settings import get_settings
+
+RunArg = Annotated[str, typer.Argument(help="A run id (or a unique prefix of one).")]
+
+
+def top(
+    run_id: RunArg,
+    once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one snapshot as JSON and exit (see cubestudio.monitor.report for the "
+            "object).",
+        ),
+    ] = False,
+    every: Annotated[
+        float, typer.Option("--every", min=0.2, help="Seconds between refreshes.")
+    ] = 1.0,
+) -> None:
+    """CPU, memory (RSS of each task's whole process tree), their peaks and GPU where one
+    is used, of the run's sampled tasks; refreshed until the run ends or Ctrl-C."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.cli.setup import open_db
+    from cubestudio.engine.states import RUN_TERMINAL
+
+    db = open_db()
+    view = _reader(db, run_id)
+    if json_out:
+        print_json(view())
+        return
+    if once:
+        _console().print(_table(view()))
+        return
+    from rich.live import Live
+
+    try:
+        with Live(_table(view()), console=_console(), auto_refresh=False) as live:
+            while True:
+                snap = view()
+                live.update(_table(snap), refresh=True)
+                if snap["status"] in RUN_TERMINAL:
+                    break
+                time.sleep(every)
+    except KeyboardInterrupt:
+        pass
+    if get_settings().monitor_interval <= 0:
+        typer.echo("note: CUBE_MONITOR_INTERVAL=0 here: this machine's engine samples nothing")
+
+
+def _reader(db: Any, run_id: str) -> Any:
+    from cubestudio.monitor.report import run_row, snapshot
+
+    with db.read() as conn:
+        full_id = run_row(conn, run_id=run_id)["id"]
+
+    def view() -> dict[str, Any]:
+        with db.read() as conn:
+            return snapshot(conn, run=run_row(conn, run_id=full_id))
+
+    return view
+
+
+def _console() -> Any:
+    from cubestudio.cli.output import stdout_console
+
+    return stdout_console()
+
+
+def _table(snap: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    tasks = snap["tasks"]
+    gpu = any(t["gpu_mem_bytes"] is not None for t in tasks)
+    title = f"run {snap['run_id']} ({snap['pipeline']}) {snap['status']}"
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    columns = ["task", "attempt", "state", "cpu %", "peak cpu %", "rss", "peak rss"]
+    columns += ["gpu %", "gpu mem", "peak gpu mem"] if gpu else []
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("task", "state") else "right")
+    for t in tasks:
+        running = t["status"] == "running"
+        cells = [
+            t["task"],
+            str(t["attempt"]),
+            t["status"],
+            f"{t['cpu_percent']:.1f}" if running else "-",
+            f"{t['peak']['cpu_percent']:.1f}",
+            human_bytes(t["rss_bytes"]) if running else "-",
+            human_bytes(t["peak"]["rss_bytes"]),
+        ]
+        if gpu:
+            util = t["gpu_util_percent"]
+            cells += [
+                f"{util:.0f}" if running and util is not None else "-",
+                human_bytes(t["gpu_mem_bytes"]) if running else "-",
+                human_bytes(t["peak"]["gpu_mem_bytes"]),
+            ]
+        table.add_row(*cells, style="cyan" if running else "dim")
+    if not tasks:
+        table.caption = "no samples yet (a task is sampled about once a second while it runs)"
+    return table
+
+
+def human_bytes(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

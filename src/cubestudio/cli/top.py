@@ -28,8 +28,9 @@ def top(
         float, typer.Option("--every", min=0.2, help="Seconds between refreshes.")
     ] = 1.0,
 ) -> None:
-    """CPU, memory (RSS of each task's whole process tree), their peaks and GPU where one
-    is used, of the run's sampled tasks; refreshed until the run ends or Ctrl-C."""
+    """Each task's CPU, memory (RSS of its process tree), peaks and GPU, live.
+
+    Refreshed until the run ends or Ctrl-C; --once prints one table (--json: one object)."""
     from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import open_db
     from cubestudio.engine.states import RUN_TERMINAL

@@ -1,8 +1,10 @@
 // Server-Sent Events read with fetch (an EventSource cannot send the Authorization header):
 // a chunk-safe parser, a follower that reconnects with Last-Event-ID after a drop (with a
 // growing back-off), and useEvents, the project's live run/task/attempt changes. One stream
-// per project (and run) is shared by every component that listens; each event patches the
-// TanStack Query cache (runs.ts) so every page is live without a reload.
+// per project (and run) is shared by every component that listens; its events are gathered
+// for BATCH_MS and each batch patches the TanStack Query cache once (liveRuns.ts), so every
+// page is live without a reload, and a run of 1,000 tasks (thousands of events) costs a few
+// renders a second, not one per event.
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 
@@ -160,6 +162,9 @@ export interface EventFilter {
   run?: string;
 }
 
+/** How long events are gathered before they patch the cache (and reach the listeners). */
+export const BATCH_MS = 100;
+
 type Listener = (event: RunEvent) => void;
 interface Stream {
   listeners: Set<Listener>;
@@ -193,7 +198,18 @@ export function subscribe(
   let stream = streams.get(key);
   if (!stream) {
     const listeners = new Set<Listener>();
-    const stop = followSse(key, {
+    let batch: RunEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      const events = batch;
+      batch = [];
+      if (events.length === 0) return;
+      patchRunCaches(queries, project, events);
+      for (const event of events) for (const each of listeners) each(event);
+    };
+    const follow = followSse(key, {
       // A fresh stream starts at the newest event: what changed before it is read again.
       onOpen: (resumed) => {
         if (!resumed) refreshRunCaches(queries, project, filter.run);
@@ -201,10 +217,14 @@ export function subscribe(
       onMessage: (message) => {
         const event = toRunEvent(message);
         if (!event) return;
-        patchRunCaches(queries, project, event);
-        for (const each of listeners) each(event);
+        batch.push(event);
+        timer ??= setTimeout(flush, BATCH_MS);
       },
     });
+    const stop = () => {
+      follow();
+      flush(); // what was read still reaches the cache
+    };
     stream = { listeners, stop };
     streams.set(key, stream);
   }

@@ -1,15 +1,8 @@
 // Runs: the list (filters, cursor pages), one run with its tasks and attempts (the server's
 // engine/details.py shape, typed here as the route has no response model), its artifacts and
 // alert deliveries, the pipeline version it ran (for its graph), and stop / retry / rerun.
-// patchRunCaches folds a live event (events.ts) into whatever of these is cached.
-import {
-  useInfiniteQuery,
-  useMutation,
-  useQuery,
-  useQueryClient,
-  type InfiniteData,
-  type QueryClient,
-} from "@tanstack/react-query";
+// Live events are folded into these caches by liveRuns.ts (re-exported here).
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import {
   alertsListRunAlerts,
@@ -25,11 +18,12 @@ import {
 import type { AlertDeliveryOut, RunPage, RunRow, RunsListRunsData } from "../client/types.gen";
 import { useSession } from "../auth/session";
 import type { PipelineJson } from "../editor/types";
-import type { RunEvent } from "./events";
 import { unwrap } from "./http";
 import { keys } from "./keys";
+import { refreshRunCaches } from "./liveRuns";
 
 export type { AlertDeliveryOut, RunPage, RunRow };
+export { applyEvent, applyEvents, patchRunCaches, refreshRunCaches } from "./liveRuns";
 
 export interface AttemptDetail {
   number: number;
@@ -122,6 +116,10 @@ export function useRun(runId: string | undefined) {
         runsGetRun({ path: { project, run_id: runId! } }),
       )) as unknown as RunDetail,
     enabled: Boolean(runId),
+    // A 1,000-task detail patched by every batch of live events: a deep comparison of the
+    // whole detail per patch (TanStack's default) costs more than it saves. liveRuns.ts keeps
+    // every unchanged task's object, and the views compare what they show.
+    structuralSharing: false,
   });
 }
 
@@ -192,96 +190,4 @@ export function useRerunRun(runId: string) {
       unwrap(runsRerunRun({ path: { project, run_id: runId }, body: { from_task: fromTask } })),
     onSettled: () => refreshRunCaches(queries, project, runId),
   });
-}
-
-// -- live updates ---------------------------------------------------------------------------
-
-const TASK_FIELDS = ["status", "attempts", "exit_code", "started_at", "finished_at", "message"];
-const RUN_FIELDS = ["status", "started_at", "finished_at", "message", "stop_requested"];
-const ENDED = new Set(["succeeded", "failed", "stopped", "skipped", "upstream_failed"]);
-const BLANK_ATTEMPT = { exit_code: null, finished_at: null, message: null };
-const pending = new Map<string, ReturnType<typeof setTimeout>>();
-
-function pick(event: RunEvent, fields: string[]): Record<string, unknown> {
-  return Object.fromEntries(fields.filter((f) => f in event).map((f) => [f, event[f]]));
-}
-
-/** Run `fn` once after `ms`, however often it is asked for meanwhile. */
-function soon(key: string, ms: number, fn: () => void): void {
-  if (pending.has(key)) return;
-  pending.set(
-    key,
-    setTimeout(() => {
-      pending.delete(key);
-      fn();
-    }, ms),
-  );
-}
-
-/** A run detail with one event folded in (the same object when it does not apply). */
-export function applyEvent(detail: RunDetail, event: RunEvent): RunDetail {
-  if (event.run_id !== detail.run_id) return detail;
-  if (event.kind === "run") return { ...detail, ...pick(event, RUN_FIELDS) };
-  const name = String(event.kind === "task" ? event.name : event.task_name);
-  const task = detail.tasks[name];
-  if (!task) return detail;
-  let next: TaskDetail;
-  if (event.kind === "task") {
-    next = { ...task, ...pick(event, TASK_FIELDS) };
-  } else {
-    const attempt = {
-      ...pick(event, ["number", "status", "exit_code", "started_at", "finished_at"]),
-    } as Partial<AttemptDetail> & { number: number };
-    const list = task.attempt_list ?? [];
-    const known = list.some((a) => a.number === attempt.number);
-    const merged = known
-      ? list.map((a) => (a.number === attempt.number ? { ...a, ...attempt } : a))
-      : [...list, { status: "running", started_at: null, ...BLANK_ATTEMPT, ...attempt }];
-    next = { ...task, attempt_list: merged };
-  }
-  return { ...detail, tasks: { ...detail.tasks, [name]: next } };
-}
-
-function patchRow(row: RunRow, event: RunEvent): RunRow {
-  return row.id === event.run_id ? { ...row, ...pick(event, RUN_FIELDS) } : row;
-}
-
-/** Fold a live event into the cached run detail and runs lists; refetch what it cannot
- * patch (a new run in the lists, a finished task's outputs and artifacts). */
-export function patchRunCaches(queries: QueryClient, project: string, event: RunEvent): void {
-  queries.setQueryData<RunDetail>(keys.run(project, event.run_id), (detail) =>
-    detail ? applyEvent(detail, event) : detail,
-  );
-  if (event.kind !== "run") {
-    if (event.kind === "task" && ENDED.has(String(event.status))) {
-      soon(`run:${project}:${event.run_id}`, 500, () =>
-        queries.invalidateQueries({ queryKey: keys.run(project, event.run_id) }),
-      );
-    }
-    return;
-  }
-  let listed = false;
-  queries.setQueriesData<InfiniteData<RunPage>>({ queryKey: keys.runs(project) }, (data) => {
-    if (!data) return data;
-    const pages = data.pages.map((page) => ({
-      ...page,
-      items: page.items.map((row) => {
-        if (row.id === event.run_id) listed = true;
-        return patchRow(row, event);
-      }),
-    }));
-    return { ...data, pages };
-  });
-  if (!listed) {
-    soon(`runs:${project}`, 300, () => queries.invalidateQueries({ queryKey: keys.runs(project) }));
-  }
-  soon(`pipelines:${project}`, 1000, () =>
-    queries.invalidateQueries({ queryKey: keys.pipelines(project) }),
-  );
-}
-
-/** Read again what a stream that starts now cannot replay. */
-export function refreshRunCaches(queries: QueryClient, project: string, runId?: string): void {
-  void queries.invalidateQueries({ queryKey: keys.runs(project) });
-  void queries.invalidateQueries({ queryKey: runId ? keys.run(project, runId) : ["run", project] });
 }

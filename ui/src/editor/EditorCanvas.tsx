@@ -11,21 +11,33 @@ import {
   type FinalConnectionState,
   MiniMap,
   type NodeChange,
+  type Node,
   ReactFlow,
   useReactFlow,
+  useStore,
 } from "@xyflow/react";
 import { type DragEvent, useCallback, useMemo, useRef, useState } from "react";
 
 import { useTemplates } from "../api/templates";
 import { categoryColor } from "./categories";
+import { FAR_ZOOM, FarEdges } from "./FarEdges";
 import { taskMessages } from "./fieldErrors";
 import { checkConnection, type EditorNode, GRID, type TaskNodeData, toEdges, toNodes } from "./graph";
 import { notify, useMeta } from "./meta";
 import { nodeTypes } from "./nodeTypes";
 import { mergeErrors, taskValidity } from "./nodeTypes/validity";
 import { DRAG_MIME, useDropTask } from "./palette/dropTask";
+import { newNodeCache, reuseNodes } from "./stableNodes";
 import { useEditor } from "./store";
 import type { XY } from "./types";
+
+/** Above this many nodes only those in view are rendered (xyflow's onlyRenderVisibleElements). */
+const VISIBLE_ONLY_ABOVE = 300;
+const DELETE_KEYS = ["Delete", "Backspace"];
+const MULTI_KEYS = ["Shift", "Meta", "Control"];
+const FIT_OPTIONS = { maxZoom: 1.1, padding: 0.2 };
+const PRO = { hideAttribution: true };
+const MINIMAP_STYLE = { width: 160, height: 110 };
 
 interface Dimensions {
   width: number;
@@ -44,6 +56,9 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
   const [dims, setDims] = useState<Record<string, Dimensions>>({});
   const [drag, setDrag] = useState<Record<string, XY>>({});
   const dragRef = useRef<Record<string, XY>>({});
+  const [cache] = useState(newNodeCache<EditorNode>); // mutable, kept for the canvas's life
+  // A boolean from the store: the canvas re-renders when the threshold is crossed, not per zoom tick.
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   // Fit an opened graph into view, but never jump away from the first node dropped on an
   // empty canvas (xyflow would fit the view once that node is measured).
   const [fitOnOpen] = useState(() => pipeline.tasks.length > 0 || layout.notes.length > 0);
@@ -70,20 +85,32 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
       }),
     [pipeline, layout, errors, status, categories, selected],
   );
+  // Every node keeps its object while its own inputs are unchanged: a status change of one
+  // task hands xyflow one new node, not all of them; and while a node is dragged only that
+  // node is a new object per mouse move.
+  const resting = useMemo(
+    () =>
+      reuseNodes(
+        cache,
+        derived.map((node) => ({ id: node.id, inputs: [node, dims[node.id]] })),
+        ([node, measured]) => sized(node as EditorNode, measured as Dimensions | undefined),
+      ),
+    [derived, dims, cache],
+  );
   const nodes = useMemo(
     () =>
-      derived.map((node) => {
-        const measured = dims[node.id];
-        const moved = drag[node.id];
-        if (!measured && !moved) return node;
-        return { ...node, measured, position: moved ?? node.position } as EditorNode;
-      }),
-    [derived, dims, drag],
+      Object.keys(drag).length === 0
+        ? resting
+        : resting.map((node) => (drag[node.id] ? { ...node, position: drag[node.id] } : node)),
+    [resting, drag],
   );
   const edges = useMemo(() => {
     const chosen = new Set(selectedEdges);
     return toEdges(pipeline).map((edge) => ({ ...edge, selected: chosen.has(edge.id) }));
   }, [pipeline, selectedEdges]);
+  const moving = useMemo(() => nodes.filter((node) => drag[node.id]), [nodes, drag]);
+  // At far zoom xyflow draws the selected edges only; FarEdges draws them all as one path.
+  const flowEdges = useMemo(() => (far ? edges.filter((e) => e.selected) : edges), [far, edges]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<EditorNode>[]) => handleNodeChanges(changes, setDims, dragRef, setDrag),
@@ -126,6 +153,11 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
       edges.map((e) => e.id),
     );
   }, []);
+  const nodeColor = useCallback(
+    (node: Node) =>
+      node.type === "note" ? "#fde68a" : categoryColor(categories[templateOf(node)]),
+    [categories],
+  );
   const onDragOver = useCallback((event: DragEvent) => {
     if (!event.dataTransfer.types.includes(DRAG_MIME)) return;
     event.preventDefault();
@@ -142,11 +174,15 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
     [screenToFlowPosition, dropTask],
   );
 
+  const dragging = moving.length > 0;
   return (
-    <div className="editor-canvas" data-testid="editor-canvas">
+    <div
+      className={`editor-canvas${far ? " far" : ""}${dragging ? " dragging" : ""}`}
+      data-testid="editor-canvas"
+    >
       <ReactFlow<EditorNode, Edge>
         nodes={nodes}
-        edges={edges}
+        edges={flowEdges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
@@ -158,22 +194,21 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
         onDragOver={onDragOver}
         snapToGrid
         snapGrid={GRID}
-        deleteKeyCode={["Delete", "Backspace"]}
-        multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+        deleteKeyCode={DELETE_KEYS}
+        multiSelectionKeyCode={MULTI_KEYS}
         fitView={fitOnOpen}
-        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
+        fitViewOptions={FIT_OPTIONS}
         minZoom={0.05}
-        proOptions={{ hideAttribution: true }}
+        onlyRenderVisibleElements={nodes.length > VISIBLE_ONLY_ABOVE}
+        proOptions={PRO}
       >
         <Background gap={GRID[0]} size={1} />
-        <MiniMap
-          style={{ width: 160, height: 110 }}
-          pannable
-          zoomable
-          nodeColor={(node) =>
-            node.type === "note" ? "#fde68a" : categoryColor(categories[templateOf(node)])
-          }
-        />
+        {far ? <FarEdges nodes={resting} edges={edges} moving={moving} /> : null}
+        {far ? null : (
+          // Zoomed out the canvas is its own map; a MiniMap there would cost one store
+          // subscription per node on every mouse move of a drag.
+          <MiniMap style={MINIMAP_STYLE} pannable zoomable nodeColor={nodeColor} />
+        )}
         <Controls />
       </ReactFlow>
       {pipeline.tasks.length === 0 && layout.notes.length === 0 ? (
@@ -184,6 +219,11 @@ export function EditorCanvas({ status }: { status?: Record<string, string> }) {
       ) : null}
     </div>
   );
+}
+
+/** A node at the size xyflow measured. */
+function sized(node: EditorNode, measured: Dimensions | undefined): EditorNode {
+  return measured ? ({ ...node, measured } as EditorNode) : node;
 }
 
 function templateOf(node: { type?: string; data: Record<string, unknown> }): string {

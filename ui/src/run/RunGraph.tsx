@@ -1,6 +1,9 @@
 // The run's DAG, read-only: laid out once per shape by ELK (graph/layout.ts useLayout), with
 // each task's live status merged into its node's data, so a status change never lays the
-// graph out again. Clicking a task selects it.
+// graph out again. Every node and edge keeps its object while what it shows is unchanged, so
+// a status change redraws that task alone (xyflow compares nodes by identity). Zoomed out
+// (a big run fitted to its box) tasks are coloured boxes and the edges one path (FarEdges).
+// Clicking a task selects it.
 import {
   Background,
   Controls,
@@ -9,10 +12,13 @@ import {
   useReactFlow,
   type Edge,
   type Rect,
+  useStore,
 } from "@xyflow/react";
-import { useEffect, useMemo, useRef, type RefObject } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from "react";
 
-import type { RunDetail } from "../api/runs";
+import type { RunDetail, TaskDetail } from "../api/runs";
+import { FAR_ZOOM, FarEdges } from "../editor/FarEdges";
+import { newNodeCache, reuseNodes } from "../editor/stableNodes";
 import type { PipelineJson } from "../editor/types";
 import { NODE_HEIGHT, NODE_WIDTH, useLayout, type LayoutEdge } from "../graph/layout";
 import { formatDuration, secondsBetween } from "./format";
@@ -50,64 +56,130 @@ export function RunGraph({ run, spec, selected = null, onSelect }: RunGraphProps
   }, [shapeId, spec]);
   const positions = useLayout(shape.nodes, shape.edges);
   const box = useRef<HTMLDivElement>(null);
+  // Mutable caches, kept for the component's life (a discarded render only costs reuse).
+  const [nodeCache] = useState(newNodeCache<RunTaskNodeType>);
+  const [edgeCache] = useState(newNodeCache<Edge>);
 
   const nodes = useMemo<RunTaskNodeType[]>(() => {
     if (!positions) return [];
-    return shape.nodes.map(({ id }) => {
+    const items = shape.nodes.map(({ id }) => {
       const task = run.tasks[id];
-      return {
-        id,
-        type: "runTask",
-        position: positions[id] ?? { x: 0, y: 0 },
-        width: NODE_WIDTH,
-        height: NODE_HEIGHT,
-        draggable: false,
-        connectable: false,
-        data: {
-          name: id,
-          status: task?.status ?? "pending",
-          attempts: task?.attempts ?? 0,
-          duration: task?.finished_at
-            ? formatDuration(secondsBetween(task.started_at, task.finished_at, 0))
-            : "",
-          chosen: id === selected,
-        },
-      };
+      const inputs = [id, positions[id], task?.status, task?.attempts, task?.started_at];
+      return { id, inputs: [...inputs, task?.finished_at, id === selected] };
     });
-  }, [positions, shape, run.tasks, selected]);
+    return reuseNodes(nodeCache, items, ([id, position, , , , , chosen]) =>
+      runNode(String(id), position as XY | undefined, run.tasks[String(id)], chosen === true),
+    );
+  }, [positions, shape, run.tasks, selected, nodeCache]);
 
-  const edges = useMemo<Edge[]>(
-    () =>
-      shape.edges.map((e) => ({
-        id: `${e.source}>${e.target}`,
-        source: e.source,
-        target: e.target,
-        animated: run.tasks[e.target]?.status === "running",
-      })),
-    [shape, run.tasks],
+  // An edge into a running task is drawn in the running colour (run.css), without animation:
+  // a thousand animated dashes would repaint the whole graph every frame.
+  const edges = useMemo<Edge[]>(() => {
+    const items = shape.edges.map((e) => ({
+      id: `${e.source}>${e.target}`,
+      inputs: [e.source, e.target, run.tasks[e.target]?.status === "running"],
+    }));
+    return reuseNodes(edgeCache, items, ([source, target, running]) => ({
+      id: `${String(source)}>${String(target)}`,
+      source: String(source),
+      target: String(target),
+      className: running ? "into-running" : undefined,
+    }));
+  }, [shape, run.tasks, edgeCache]);
+
+  const current = useRef({ selected, onSelect });
+  useEffect(() => {
+    current.current = { selected, onSelect };
+  });
+  const onNodeClick = useCallback((_: unknown, node: { id: string }) => {
+    const { selected: chosen, onSelect: select } = current.current;
+    select?.(node.id === chosen ? null : node.id);
+  }, []);
+  const onPaneClick = useCallback(() => current.current.onSelect?.(null), []);
+  // A big run opens zoomed out: start far, so that xyflow never draws its edges only to drop
+  // them a frame later; once fitted, the zoom decides.
+  const [far, setFar] = useState(() => Object.keys(run.tasks).length > VISIBLE_ONLY_ABOVE);
+  const [fitted, setFitted] = useState(false);
+  const onFit = useCallback((zoom: number) => {
+    setFar(zoom < FAR_ZOOM);
+    setFitted(true);
+  }, []);
+  const farNodes = useMemo(
+    () => shape.nodes.map(({ id }) => ({ id, position: positions?.[id] ?? { x: 0, y: 0 } })),
+    [shape, positions],
   );
+  // At far zoom xyflow draws no edges (one <svg> each); FarEdges draws them as one path.
+  const flowEdges = far ? NO_EDGES : edges;
 
   if (!positions) return <div className="run-graph empty">Laying out the graph…</div>;
   return (
-    <div className="run-graph" data-testid="run-graph" ref={box}>
+    <div className={`run-graph${far ? " far" : ""}`} data-testid="run-graph" ref={box}>
       <ReactFlow
         nodes={nodes}
-        edges={edges}
+        edges={flowEdges}
         nodeTypes={runNodeTypes}
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}
-        onNodeClick={(_, node) => onSelect?.(node.id === selected ? null : node.id)}
-        onPaneClick={() => onSelect?.(null)}
+        onNodeClick={onNodeClick}
+        onPaneClick={onPaneClick}
+        onlyRenderVisibleElements={nodes.length > VISIBLE_ONLY_ABOVE}
         minZoom={0.1}
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO}
       >
-        <FitOnShape positions={positions} box={box} />
+        <FitOnShape positions={positions} box={box} onFit={onFit} />
+        {fitted ? <ZoomBand onFar={setFar} /> : null}
+        {far ? <FarEdges nodes={farNodes} edges={edges} /> : null}
         <Background gap={16} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>
     </div>
   );
+}
+
+const PRO = { hideAttribution: true };
+/** Above this many tasks only those in view are rendered (xyflow's onlyRenderVisibleElements). */
+const VISIBLE_ONLY_ABOVE = 300;
+
+type XY = { x: number; y: number };
+const SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT };
+const NO_EDGES: Edge[] = [];
+
+/** A task's node on the graph. */
+function runNode(
+  id: string,
+  position: XY | undefined,
+  task: TaskDetail | undefined,
+  chosen: boolean,
+): RunTaskNodeType {
+  return {
+    id,
+    type: "runTask",
+    position: position ?? { x: 0, y: 0 },
+    width: NODE_WIDTH,
+    height: NODE_HEIGHT,
+    // Its size is known (run.css): xyflow keeps the handles it measured when a status change
+    // hands it a new node object, instead of measuring the node again.
+    measured: SIZE,
+    draggable: false,
+    connectable: false,
+    data: {
+      name: id,
+      status: task?.status ?? "pending",
+      attempts: task?.attempts ?? 0,
+      duration: task?.finished_at
+        ? formatDuration(secondsBetween(task.started_at, task.finished_at, 0))
+        : "",
+      chosen,
+    },
+  };
+}
+
+/** Tells whether the graph is zoomed out below FAR_ZOOM (only when that changes). */
+function ZoomBand({ onFar }: { onFar: (far: boolean) => void }) {
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
+  useEffect(() => onFar(far), [far, onFar]);
+  return null;
 }
 
 /** The box around every node, from the layout (no measuring needed: nodes have a set size). */
@@ -121,13 +193,15 @@ export function boundsOf(positions: Record<string, { x: number; y: number }>): R
 }
 
 /** Fit the graph to its box when it is laid out (a new shape) and when the box is resized
- * (a task panel opens beside it); never on a change of status. */
+ * (a task panel opens beside it); never on a change of status. `onFit` hears the zoom. */
 function FitOnShape({
   positions,
   box,
+  onFit,
 }: {
   positions: Record<string, { x: number; y: number }>;
   box: RefObject<HTMLDivElement | null>;
+  onFit: (zoom: number) => void;
 }) {
   const flow = useReactFlow();
   useEffect(() => {
@@ -138,6 +212,7 @@ function FitOnShape({
       if (!el.clientWidth || !el.clientHeight) return;
       const view = getViewportForBounds(bounds, el.clientWidth, el.clientHeight, 0.1, 1.1, 0.12);
       void flow.setViewport(view);
+      onFit(view.zoom);
     };
     fit();
     let frame = 0;
@@ -150,6 +225,6 @@ function FitOnShape({
       cancelAnimationFrame(frame);
       observer.disconnect();
     };
-  }, [positions, box, flow]);
+  }, [positions, box, flow, onFit]);
   return null;
 }

@@ -9,6 +9,7 @@ import { useRun, useRunArtifacts, useRunSpec } from "../api/runs";
 import { RunAlerts } from "./RunAlerts";
 import { RunGraph } from "./RunGraph";
 import { RunHeader } from "./RunHeader";
+import { TaskList } from "./TaskList";
 import { TaskPanel } from "./TaskPanel";
 import "./run.css";
 
@@ -47,48 +48,11 @@ export function RunPage() {
         ) : (
           <aside className="run-side">
             <p className="hint">Click a task to see its attempts, outputs and log.</p>
-            <TaskList run={detail} onSelect={setSelected} />
+            <TaskList tasks={detail.tasks} onSelect={setSelected} />
             <RunAlerts runId={detail.run_id} />
           </aside>
         )}
       </div>
-    </div>
-  );
-}
-
-/** The tasks as a list too: a way in without the mouse, and a summary of the run. */
-function TaskList({
-  run,
-  onSelect,
-}: {
-  run: { tasks: Record<string, { status: string }> };
-  onSelect: (name: string) => void;
-}) {
-  const counts = new Map<string, number>();
-  for (const t of Object.values(run.tasks)) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
-  return (
-    <div className="card task-list">
-      <div className="row wrap">
-        {[...counts].map(([status, n]) => (
-          <span key={status} className="badge">
-            {n} {status.replace("_", " ")}
-          </span>
-        ))}
-      </div>
-      <ul>
-        {Object.entries(run.tasks).map(([name, t]) => (
-          <li key={name}>
-            <button type="button" className="link" onClick={() => onSelect(name)}>
-              <span
-                className="status"
-                style={{ ["--status-color" as string]: `var(--status-${t.status})` }}
-              />
-              {name}
-            </button>
-            <span className="hint">{t.status.replace("_", " ")}</span>
-          </li>
-        ))}
-      </ul>
     </div>
   );
 }

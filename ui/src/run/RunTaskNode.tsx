@@ -2,6 +2,7 @@
 // styles.css) and a word, and how many attempts it took. Read-only: the handles only anchor
 // the edges.
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
 
 export interface RunTaskData extends Record<string, unknown> {
   name: string;
@@ -12,7 +13,7 @@ export interface RunTaskData extends Record<string, unknown> {
 }
 export type RunTaskNodeType = Node<RunTaskData, "runTask">;
 
-export function RunTaskNode({ data }: NodeProps<RunTaskNodeType>) {
+function RunTaskNodeView({ data }: NodeProps<RunTaskNodeType>) {
   const { name, status, attempts, duration, chosen } = data;
   return (
     <div
@@ -36,6 +37,8 @@ export function RunTaskNode({ data }: NodeProps<RunTaskNodeType>) {
     </div>
   );
 }
+
+export const RunTaskNode = memo(RunTaskNodeView);
 
 /** The run graph's node types (xyflow's registry). */
 export const runNodeTypes = { runTask: RunTaskNode };

@@ -7,6 +7,8 @@ import type { ArtifactInfo, AttemptDetail, TaskDetail } from "../api/runs";
 import { Status } from "../components/Status";
 import { formatDuration, formatTime, secondsBetween, useNow } from "./format";
 import { LogPanel } from "./LogPanel";
+import { ResourceCharts } from "./ResourceCharts";
+import { formatBytes } from "./units";
 
 export interface TaskPanelProps {
   runId: string;
@@ -31,6 +33,7 @@ export function TaskPanel({ runId, name, task, artifacts, onClose }: TaskPanelPr
       {task.message && <p className="hint">{task.message}</p>}
       <AttemptTable attempts={task.attempt_list ?? []} />
       <Outputs outputs={task.outputs ?? {}} artifacts={artifacts} />
+      <ResourceCharts runId={runId} task={name} attempt={task.attempts} />
       <h3>Log</h3>
       <LogPanel
         key={`${runId}/${name}/${task.attempts}`}
@@ -126,16 +129,4 @@ function Outputs({
       {error && <p className="error">{error}</p>}
     </section>
   );
-}
-
-export function formatBytes(size: number): string {
-  if (size < 1024) return `${size} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = size / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

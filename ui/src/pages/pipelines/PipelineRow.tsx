@@ -1,11 +1,12 @@
 // One pipeline in the list: name (to the editor), description, version, last run, schedule,
-// and the actions Run, Copy and Delete (the last two open an inline form below the row).
+// and the actions Run, Right-size, Copy and Delete (the last three open a panel below the row).
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 
 import { useCanEdit, useRunPipeline, type PipelineRow as Row } from "../../api/pipelineList";
 import { Status } from "../../components/Status";
 import { CopyForm, DeleteConfirm } from "./PipelineActions";
+import { RightsizePanel } from "./RightsizePanel";
 import { ScheduleCell } from "./ScheduleCell";
 import { exactTime, timeAgo } from "./when";
 
@@ -13,7 +14,7 @@ const COLUMNS = 6;
 export const VIEWER = "needs the developer role in this project";
 
 export function PipelineRow({ pipeline }: { pipeline: Row }) {
-  const [open, setOpen] = useState<"copy" | "delete" | null>(null);
+  const [open, setOpen] = useState<"rightsize" | "copy" | "delete" | null>(null);
   const run = useRunPipeline();
   const canEdit = useCanEdit();
   const viewerOnly = canEdit ? undefined : VIEWER;
@@ -64,6 +65,16 @@ export function PipelineRow({ pipeline }: { pipeline: Row }) {
           </button>
           <button
             type="button"
+            onClick={() => setOpen(open === "rightsize" ? null : "rightsize")}
+            disabled={pipeline.latest_version === 0}
+            aria-label={`Right-size ${pipeline.name}`}
+            aria-expanded={open === "rightsize"}
+            title="requests suggested from the peaks of the last runs"
+          >
+            Right-size
+          </button>
+          <button
+            type="button"
             onClick={() => setOpen(open === "copy" ? null : "copy")}
             disabled={!canEdit}
             title={viewerOnly}
@@ -92,6 +103,9 @@ export function PipelineRow({ pipeline }: { pipeline: Row }) {
               <span className="error" role="alert">
                 Run {pipeline.name}: {run.error.message}
               </span>
+            )}
+            {open === "rightsize" && (
+              <RightsizePanel name={pipeline.name} onDone={() => setOpen(null)} />
             )}
             {open === "copy" && <CopyForm from={pipeline.name} onDone={() => setOpen(null)} />}
             {open === "delete" && (

@@ -33,13 +33,12 @@ def rightsize(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Suggest each task's cpu and memory requests from its peaks, with the evidence."""
-    from cubestudio.cli.output import print_json
     from cubestudio.cli.pipelines import _project_id
     from cubestudio.cli.setup import open_db
     from cubestudio.engine.lifecycle import current_user
     from cubestudio.monitor.report import apply_rightsize
     from cubestudio.monitor.report import rightsize as advise
-    from cubestudio.monitor.rightsize import POLICIES, yaml_change
+    from cubestudio.monitor.rightsize import POLICIES
 
     chosen = POLICIES.get(policy)
     if chosen is None:
@@ -57,18 +56,28 @@ def rightsize(
                 author=current_user(),
                 now=datetime.now(UTC),
             )
-    change = yaml_change(report["advice"])
     result = {k: v for k, v in report.items() if k not in ("advice", "data", "pipeline_id")}
     result["applied_version"] = saved
-    result["yaml_change"] = change if report["version"] == 0 else None
+    show(result, report["advice"], apply=apply, json_out=json_out)
+
+
+def show(result: dict[str, Any], advice: list[Any], *, apply: bool, json_out: bool) -> None:
+    """Print the advice (``result``: the `--json` object less ``yaml_change``, which is
+    added here; ``advice``: its TaskAdvice list); exit 1 when --apply was asked of a
+    pipeline run from a file, whose file is the one to change."""
+    from cubestudio.cli.output import print_json
+    from cubestudio.monitor.rightsize import yaml_change
+
+    change = yaml_change(advice)
+    result["yaml_change"] = change if result["version"] == 0 else None
     if json_out:
         print_json(result)
     else:
-        _print(result, report["advice"])
-    if apply and report["version"] == 0 and change:
+        _print(result, advice)
+    if apply and result["version"] == 0 and change:
         typer.echo(
-            f"pipeline {pipeline} is run from a file, not saved: make the change above in its "
-            "file (or `cube pipeline save` it, then --apply)",
+            f"pipeline {result['pipeline']} is run from a file, not saved: make the change "
+            "above in its file (or `cube pipeline save` it, then --apply)",
             err=True,
         )
         raise typer.Exit(1)

@@ -4,6 +4,7 @@ follows runs driven by `cube run` and by `cube engine` alike)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -31,12 +32,19 @@ def top(
     """Each task's CPU, memory (RSS of its process tree), peaks and GPU, live.
 
     Refreshed until the run ends or Ctrl-C; --once prints one table (--json: one object)."""
-    from cubestudio.cli.output import print_json
     from cubestudio.cli.setup import open_db
+
+    show(_reader(open_db(), run_id), once=once, json_out=json_out, every=every)
+    if not (once or json_out) and get_settings().monitor_interval <= 0:
+        typer.echo("note: CUBE_MONITOR_INTERVAL=0 here: this machine's engine samples nothing")
+
+
+def show(view: Callable[[], dict[str, Any]], *, once: bool, json_out: bool, every: float) -> None:
+    """Print the snapshots ``view`` reads (the local store's or a server's): one as JSON,
+    one table, or a table refreshed every ``every`` seconds until the run ends or Ctrl-C."""
+    from cubestudio.cli.output import print_json
     from cubestudio.engine.states import RUN_TERMINAL
 
-    db = open_db()
-    view = _reader(db, run_id)
     if json_out:
         print_json(view())
         return
@@ -55,8 +63,6 @@ def top(
                 time.sleep(every)
     except KeyboardInterrupt:
         pass
-    if get_settings().monitor_interval <= 0:
-        typer.echo("note: CUBE_MONITOR_INTERVAL=0 here: this machine's engine samples nothing")
 
 
 def _reader(db: Any, run_id: str) -> Any:

@@ -175,6 +175,33 @@ class Client:
             for t in rows
         ]
 
+    # -- monitoring -----------------------------------------------------------------------
+    def run_metrics(self, run_id: str) -> dict[str, Any]:
+        """Each sampled attempt's latest sample, peaks and series: `cube top --once
+        --json`'s object, each task with its ``series`` (columns) added. The full id."""
+        where = self.path(f"/runs/{quote(run_id, safe='')}/metrics")
+        snap = dict(self.http.json("GET", where))
+        snap["at"] = iso(snap["at"])
+        for task in snap["tasks"]:
+            task["sampled_at"] = iso(task["sampled_at"])
+            task["series"]["at"] = [iso(at) for at in task["series"]["at"]]
+        return snap
+
+    def rightsize(
+        self, name: str, *, runs: int = 10, policy: str = "headroom", apply: bool = False
+    ) -> dict[str, Any]:
+        """The requests suggested for each task of the saved pipeline ``name`` from the
+        peaks of its ``runs`` last succeeded runs, with them (`cube rightsize --json`'s
+        object less ``yaml_change``); ``apply`` saves them as its next version, whose number
+        is ``applied_version`` (None: nothing to change)."""
+        rest = "/rightsize/apply" if apply else "/rightsize"
+        body = {"runs": runs, "policy": policy}
+        result = dict(self.http.json("POST", self._pipeline(name, rest), json=body))
+        for task in result["tasks"]:
+            for peak in task["evidence"]:
+                peak["created_at"] = iso(peak["created_at"])
+        return result
+
     # -- schedules ------------------------------------------------------------------------
     def schedule_records(
         self, name: str, *, status: str | None = None, limit: int = 50

@@ -18,6 +18,7 @@ from cubestudio.client.remote_cli import (
     validate,
     wait,
 )
+from cubestudio.client.remote_monitor import rightsize, top
 from cubestudio.client.remote_schedule import (
     backfill,
     schedule_apply,
@@ -57,6 +58,8 @@ ROUTES: dict[str, Callable[..., None] | dict[str | None, Callable[..., None]]] =
         "clear": schedule_clear,
     },
     "backfill": backfill,
+    "top": top,
+    "rightsize": rightsize,
     "template": {
         "list": template_list,
         "show": template_show,

@@ -129,7 +129,18 @@ class Backfill:
         return total, before
 
     def step(self, now: datetime) -> BackfillState:
-        """Admit what may start now and launch it."""
+        """Admit what may start now and launch it. A step that looks stuck is taken once
+        more: runs that ended between its admission and its count (fast ones do) freed
+        records that only a second admission sees; nothing is active by then, so its answer
+        stands."""
+        state = self._step(now)
+        if state.stuck:
+            again = self._step(now)
+            again.launched = state.launched + again.launched
+            return again
+        return state
+
+    def _step(self, now: datetime) -> BackfillState:
         with self.db.begin() as conn:
             store.lock_pipeline(conn, pipeline_id=self.pipeline.id, wait=True)
             run_ids = admit(

@@ -60,3 +60,23 @@ def test_a_failed_run_that_later_ones_depend_on_stops_the_backfill(world: World)
     state = job.step(at("2026-01-02T00:01"))
     assert state.launched == [] and state.stuck
     assert state.reason is not None and f"(run {first}) failed" in state.reason
+
+
+def test_runs_that_end_before_the_count_do_not_make_the_backfill_look_stuck(
+    world: World,
+) -> None:
+    world.apply(pipeline(catchup=False, max_active_runs=2), "2026-01-02T00:00")
+    job = backfill_of(world, "2026-01-01T00:00", "2026-01-01T02:00", max_active_runs=2)
+    job.record(at("2026-01-02T00:00"))
+    launch = world.launcher.launch
+
+    def launch_and_end_at_once(run_id: str) -> None:  # a run of `true` on a fast machine
+        launch(run_id)
+        world.finish(run_id)
+
+    world.launcher.launch = launch_and_end_at_once  # type: ignore[method-assign]
+    state = job.step(at("2026-01-02T00:00"))
+    # Two admitted (max_active_runs 2), both ended before the count: the third is admitted by
+    # the same step instead of the backfill giving up as stuck.
+    assert len(state.launched) == 3
+    assert not state.stuck and state.done

@@ -23,6 +23,7 @@ from cubestudio.api.routes import (
     metrics_api,
     pipelines,
     projects,
+    queues,
     run_admin,
     runs,
     schedules,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         run_admin,
         schedules,
         metrics_api,
+        queues,
     )
     for module in areas:
         api.include_router(module.router)

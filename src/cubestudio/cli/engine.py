@@ -43,7 +43,7 @@ def engine(
     leases are released and the tasks keep running for another engine to adopt."""
     if ctx.invoked_subcommand is not None:
         return
-    from cubestudio.cli.setup import open_artifacts, open_db, open_driver
+    from cubestudio.cli.setup import open_artifacts, open_db, open_driver, open_gate
     from cubestudio.engine.lease import Identity
     from cubestudio.engine.lifecycle import load_controller, load_controllers
     from cubestudio.engine.serve import serve
@@ -56,8 +56,11 @@ def engine(
     db = open_db(settings)
     driver = open_driver(settings)
     artifacts = open_artifacts(settings)
+    me = Identity(engine_id=engine_id)
+    gate = open_gate(settings, owner=me.instance)  # one for every run it drives
 
     options: dict[str, Any] = {
+        "gate": gate,
         "kill_grace": settings.kill_grace,
         "artifacts": artifacts,
         "environ": os.environ,
@@ -74,8 +77,9 @@ def engine(
     service = EngineService(
         db=db,
         driver=driver,
-        me=Identity(engine_id=engine_id),
+        me=me,
         load=load,
+        gate=gate,
         config=ServiceConfig(lease_seconds=settings.engine_lease, max_runs=max_runs),
         wake_peers=lambda: wake_engines(db),
         load_many=load_many,

@@ -28,8 +28,13 @@ def show_logs(
     tail: int | None = None,
     grep: str | None = None,
     since: str | None = None,
+    worker: str | None = None,
     now: float,
 ) -> None:
+    if worker is not None and task is None:
+        raise typer.BadParameter(
+            "give the TASK too: cube logs RUN TASK --worker 1", param_hint="--worker"
+        )
     request = LogRequest(
         run_id=run_id,
         task=task,
@@ -38,6 +43,7 @@ def show_logs(
         tail=tail,
         grep=_line_filter(grep),
         since=now - _duration(since) if since is not None else None,
+        worker=worker,
     )
     stream = open_logs(db, runs_dir, request)
     if task is not None and task not in stream.shown:

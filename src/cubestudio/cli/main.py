@@ -202,6 +202,12 @@ def logs(
             metavar="DURATION", help="Only lines written in the last DURATION, e.g. 30s, 10m, 1h."
         ),
     ] = None,
+    worker: Annotated[
+        str | None,
+        typer.Option(
+            metavar="RANK", help="A distributed task's worker: its rank (1) or name (worker-0)."
+        ),
+    ] = None,
 ) -> None:
     """Print a task's log (every task's, prefixed, without TASK). Secrets are masked.
 
@@ -220,6 +226,7 @@ def logs(
         tail=tail,
         grep=grep,
         since=since,
+        worker=worker,
         now=time.time(),
     )
 
@@ -353,7 +360,7 @@ def follow_log(run_id: str, task: str) -> None:
 
 
 def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
-    from cubestudio.cli.setup import open_artifacts, open_db, open_driver
+    from cubestudio.cli.setup import open_artifacts, open_db, open_driver, open_gate
     from cubestudio.engine import lifecycle
     from cubestudio.engine.loop import utcnow
 
@@ -364,6 +371,7 @@ def _restart(run_id: str, from_task: str | None, json_out: bool) -> None:
         db,
         driver,
         run["id"],
+        gate=open_gate(),
         kill_grace=get_settings().kill_grace,
         artifacts=open_artifacts(),
         environ=os.environ,
@@ -394,7 +402,7 @@ def drive_run(
     from cubestudio.cli.failures import print_outcome
     from cubestudio.cli.output import print_json
     from cubestudio.cli.progress import Progress
-    from cubestudio.cli.setup import open_artifacts, open_driver
+    from cubestudio.cli.setup import open_artifacts, open_driver, open_gate
     from cubestudio.engine.lease import LeaseLost
     from cubestudio.engine.lifecycle import load_controller, summary
     from cubestudio.engine.loop import drive
@@ -411,6 +419,7 @@ def drive_run(
             secrets=secrets,
             environ=os.environ,
             lease_seconds=settings.engine_lease,
+            gate=open_gate(settings),
         )
     try:
         with Progress(enabled=None if not quiet else False) as progress:
@@ -483,9 +492,11 @@ _register_alert_commands()
 
 def _register_monitor_commands() -> None:
     from cubestudio.cli import rightsize, top
+    from cubestudio.cli.queues import queue_app
 
     app.command()(top.top)
     app.command()(rightsize.rightsize)
+    app.add_typer(queue_app, name="queue")
 
 
 _register_monitor_commands()

@@ -100,8 +100,17 @@ def _duration(started: str | None, finished: str | None) -> str:
 def print_runs(rows: list[dict[str, Any]]) -> None:
     console = stdout_console()
     table = Table(show_edge=False, box=None, pad_edge=False)
-    for column in ("run", "pipeline", "status", "trigger", "created"):
-        table.add_column(column)
+    waiting = any(row.get("waiting") for row in rows)
+    columns = (
+        "run",
+        "pipeline",
+        "status",
+        "trigger",
+        "created",
+        *(("waiting",) if waiting else ()),
+    )
+    for column in columns:
+        table.add_column(column, overflow="fold" if column == "waiting" else "ellipsis")
     for row in rows:
         style = STATUS_STYLE.get(row["status"], "")
         table.add_row(
@@ -110,6 +119,7 @@ def print_runs(rows: list[dict[str, Any]]) -> None:
             f"[{style}]{row['status']}[/]" if style else row["status"],
             row["trigger"],
             row["created_at"][:19].replace("T", " "),
+            *((row.get("waiting") or "",) if waiting else ()),
         )
     console.print(table)
 

@@ -29,11 +29,14 @@ def runs(
         return
     from cubestudio.cli.output import print_json, print_runs
     from cubestudio.cli.setup import open_db
+    from cubestudio.store import queues as queue_store
     from cubestudio.store import runs as store
 
     db = open_db()
     with db.begin() as conn:
         rows = store.list_runs(conn, limit=limit, pipeline=pipeline, include_debug=all_)
+        running = [row["id"] for row in rows if row["status"] == "running"]
+        waiting = queue_store.waiting_reasons(conn, run_ids=running)
     items = [
         {
             "run_id": row["id"],
@@ -41,6 +44,7 @@ def runs(
             "status": row["status"],
             "trigger": row["trigger"],
             "created_at": row["created_at"].isoformat(),
+            "waiting": waiting.get(row["id"]),  # why a task waits for admission (F13)
         }
         for row in rows
     ]

@@ -13,6 +13,7 @@ from cubestudio.settings import Settings, get_settings
 from cubestudio.store.db import Database
 
 if TYPE_CHECKING:
+    from cubestudio.engine.gate import AdmissionGate
     from cubestudio.spec.template import TemplateSpec
     from cubestudio.store.templates import StoreCatalog
 
@@ -32,6 +33,16 @@ def open_driver(settings: Settings | None = None) -> LocalDriver:
     driver = LocalDriver(runs_folder(settings))
     driver.monitor = open_recorder(settings)  # samples the tasks it drives (None: off)
     return driver
+
+
+def open_gate(settings: Settings | None = None, owner: str = "") -> AdmissionGate:
+    """Admission for the tasks this process launches: this machine's pool (or
+    CUBE_POOL_CPU / CUBE_POOL_MEMORY / CUBE_POOL_GPU), shared with other processes through
+    the store (engine/gate.py)."""
+    from cubestudio.engine.admission import machine_pool
+    from cubestudio.engine.gate import AdmissionGate
+
+    return AdmissionGate(machine_pool(settings or get_settings()), owner=owner)
 
 
 def runs_folder(settings: Settings) -> Path:

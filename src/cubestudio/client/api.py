@@ -135,6 +135,7 @@ class Client:
                 "status": r["status"],
                 "trigger": r["trigger"],
                 "created_at": iso(r["created_at"]),
+                "waiting": r.get("waiting"),
             }
             for r in rows[:limit]
         ]
@@ -176,6 +177,15 @@ class Client:
         ]
 
     # -- monitoring -----------------------------------------------------------------------
+    def queues(self) -> dict[str, Any]:
+        """`cube queue list --json`'s object (the queues of the user's projects)."""
+        return dict(self.http.json("GET", "/queues"))
+
+    def set_queue(self, name: str, changes: dict[str, str]) -> dict[str, Any]:
+        """`cube queue set NAME`: the queue's settings after the change."""
+        where = f"/projects/{quote(name, safe='')}/queue"
+        return dict(self.http.json("PUT", where, json=changes))
+
     def run_metrics(self, run_id: str) -> dict[str, Any]:
         """Each sampled attempt's latest sample, peaks and series: `cube top --once
         --json`'s object, each task with its ``series`` (columns) added. The full id."""

@@ -195,9 +195,14 @@ def logs(
     grep: str | None = None,
     attempt: int | None = None,
     since: str | None = None,
+    worker: str | None = None,
 ) -> None:
     if since is not None:
         raise local_only_option("logs --since", target)
+    if worker is not None and task is None:
+        raise typer.BadParameter(
+            "give the TASK too: cube logs RUN TASK --worker 1", param_hint="--worker"
+        )
     if follow and task is None:
         raise CubeError("`cube logs -f` on a server follows one task: give the task's name")
     _check_pattern(grep)  # a bad one: the local message, before any request
@@ -210,9 +215,9 @@ def logs(
         if info is not None and info["attempts"] == 0:
             _never_ran(task, info, follow=follow)
         if follow:
-            _write(handle.follow_logs(task, attempt, tail, search=grep), flush=True)
+            _write(handle.follow_logs(task, attempt, tail, grep, worker), flush=True)
         else:
-            _write(iter([handle.logs(task, attempt, tail, search=grep)]), flush=False)
+            _write(iter([handle.logs(task, attempt, tail, grep, worker)]), flush=False)
 
 
 # -- following a run ----------------------------------------------------------------------

@@ -116,3 +116,30 @@ def advice_of(result: dict[str, Any]) -> list[TaskAdvice]:
         )
         for t in result["tasks"]
     ]
+
+
+def queue_list(target: Target, json_out: bool = False) -> None:
+    """As `cube queue list`, of the server's pool and the user's projects' queues."""
+    from cubestudio.cli.queues import show_report
+
+    with session(target) as client:
+        report = client.queues()
+    show_report(report, json_out=json_out)
+
+
+def queue_set(
+    target: Target,
+    name: str,
+    cpu: str | None = None,
+    memory: str | None = None,
+    gpu: str | None = None,
+    weight: str | None = None,
+    json_out: bool = False,
+) -> None:
+    """As `cube queue set NAME` (a platform admin's token)."""
+    from cubestudio.cli.queues import changes_of, show_saved
+
+    changes = changes_of(cpu=cpu, memory=memory, gpu=gpu, weight=weight)
+    with session(target) as client:
+        saved = client.set_queue(name, changes)
+    show_saved(saved, json_out=json_out)

@@ -18,7 +18,7 @@ from cubestudio.client.remote_cli import (
     validate,
     wait,
 )
-from cubestudio.client.remote_monitor import rightsize, top
+from cubestudio.client.remote_monitor import queue_list, queue_set, rightsize, top
 from cubestudio.client.remote_schedule import (
     backfill,
     schedule_apply,
@@ -60,6 +60,7 @@ ROUTES: dict[str, Callable[..., None] | dict[str | None, Callable[..., None]]] =
     "backfill": backfill,
     "top": top,
     "rightsize": rightsize,
+    "queue": {"list": queue_list, "set": queue_set},
     "template": {
         "list": template_list,
         "show": template_show,

@@ -120,10 +120,12 @@ class Run:
         attempt: int | None = None,
         tail: int | None = None,
         search: str | None = None,
+        worker: str | None = None,
     ) -> str:
         """A task's log (its latest attempt unless ``attempt``), secrets masked; ``tail``:
-        the last lines only; ``search``: the lines matching a Python regex."""
-        params = _params(attempt=attempt, tail=tail, search=search)
+        the last lines only; ``search``: the lines matching a Python regex; ``worker``: a
+        distributed task's worker's own log."""
+        params = _params(attempt=attempt, tail=tail, search=search, worker=worker)
         return self.http.request("GET", self._log_path(task), params=params).text
 
     def follow_logs(
@@ -132,10 +134,11 @@ class Run:
         attempt: int | None = None,
         tail: int | None = None,
         search: str | None = None,
+        worker: str | None = None,
     ) -> Iterator[str]:
         """A task's log lines as they are written, until its attempt ends (a task yet to
         start is waited for). A dropped connection is reopened where it was."""
-        params = _params(attempt=attempt, tail=tail, search=search, follow="true")
+        params = _params(attempt=attempt, tail=tail, search=search, follow="true", worker=worker)
         last_id: str | None = None
         for tries in range(RECONNECTS + 1):
             headers = {"Last-Event-ID": last_id} if last_id is not None else {}

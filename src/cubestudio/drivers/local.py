@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shlex
 import shutil
 import signal
 import sys
@@ -122,6 +123,17 @@ def save_run_secrets(runs_dir: Path, run_id: str, values: dict[str, str]) -> Non
         json.dump(values, out)
 
 
+def _gang_command(folder: str, gang: dict[str, object]) -> str:
+    """A distributed task runs the gang supervisor (drivers/gang.py) as its command: it
+    starts every member of the plan, prefixes their log lines and applies the failure
+    policy. The wrapper claims the attempt as for any task, so after an engine restart the
+    whole gang is adopted through it, and none of its members starts twice."""
+    fd = os.open(folder + "/gang.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w") as out:
+        json.dump(gang, out)
+    return f'exec "$CUBE_PYTHON" -m cubestudio.drivers.gang {shlex.quote(folder + "/gang.json")}'
+
+
 class LocalDriver:
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
@@ -149,10 +161,14 @@ class LocalDriver:
             "CUBE_OUTPUTS": folder + "/outputs",
             "CUBE_INPUTS": folder + "/inputs",
             "CUBE_WORKDIR": request.workdir or "",  # the task's workdir:, else its own folder
+            "CUBE_STATE_DIR": folder[: folder.rindex("/")] + "/state",
         }
+        command = request.command
+        if request.gang is not None:
+            command = _gang_command(folder, request.gang)
         pid = os.posix_spawn(
             "/bin/sh",
-            ["sh", "-c", WRAPPER, "cube-task", folder, request.command],
+            ["sh", "-c", WRAPPER, "cube-task", folder, command],
             env,
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
@@ -177,6 +193,8 @@ class LocalDriver:
         folder = self._folder(key)
         if key.number == 1:
             _mkdir_private(folder[: folder.rindex("/")])
+            # $CUBE_STATE_DIR: kept across the task's attempts (checkpoints to resume from)
+            _mkdir_private(folder[: folder.rindex("/")] + "/state")
         _mkdir_private(folder)
         if not workdir:  # a task with a workdir: runs there
             _mkdir_private(folder + "/work")
@@ -352,6 +370,9 @@ class LocalDriver:
                 )
             values[name] = path.read_text(errors="replace").rstrip("\n")
         return values, ""
+
+    def failure(self, key: AttemptKey) -> str | None:
+        return read_line_file(self._folder(key) + "/failure")  # the gang supervisor's
 
     def note(self, key: AttemptKey, line: str) -> None:
         folder = self._folder(key)

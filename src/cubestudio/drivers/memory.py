@@ -19,6 +19,7 @@ class MemoryDriver:
     recoveries: dict[AttemptKey, Recovery] = field(default_factory=dict)
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     forgotten: list[str] = field(default_factory=list)
+    failures: dict[AttemptKey, str] = field(default_factory=dict)  # what failure() answers
     root: Path | None = None  # where artifact outputs and inputs live, for tests that use them
     _ended: list[Outcome] = field(default_factory=list)
 
@@ -80,6 +81,9 @@ class MemoryDriver:
 
     def note(self, key: AttemptKey, line: str) -> None:
         self.notes.append((key, line))
+
+    def failure(self, key: AttemptKey) -> str | None:
+        return self.failures.get(key)
 
     def save_secrets(self, run_id: str, values: dict[str, str]) -> None:
         self.secrets[run_id] = dict(values)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from cubestudio.engine.nodes import AttemptNode, TaskNode
 from cubestudio.store import alerts as alert_store
+from cubestudio.store import queues as queue_store
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -22,6 +23,7 @@ class TurnBatch:
     run: dict[str, Any] = field(default_factory=dict)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries to record
+    allocations_dropped: list[str] = field(default_factory=list)  # tasks that freed the pool
 
     def attempt_changed(self, task: str, attempt: AttemptNode) -> None:
         self.attempts[(task, attempt.number)] = attempt
@@ -35,6 +37,7 @@ class TurnBatch:
             or self.run
             or self.artifacts
             or self.alerts
+            or self.allocations_dropped
         )
 
     def commit(self, db: Database) -> None:
@@ -60,6 +63,10 @@ class TurnBatch:
             new_artifacts=self.artifacts,
         )
         alert_store.record(conn, rows=self.alerts)
+        if self.allocations_dropped:
+            queue_store.drop_allocations(
+                conn, keys=[(self.run_id, task) for task in self.allocations_dropped]
+            )
 
     def clear(self) -> None:
         """The turn committed: start afresh."""
@@ -69,3 +76,4 @@ class TurnBatch:
         self.run = {}
         self.artifacts = []
         self.alerts = []
+        self.allocations_dropped = []

@@ -63,6 +63,7 @@ class RenderedTask:
     command: str
     env: dict[str, str]
     workdir: str | None  # absolute; None: the attempt's own fresh folder
+    args: dict[str, Any] | None = None  # a template task's typed args, rendered
 
 
 def command_text(node: TaskNode) -> str:
@@ -119,7 +120,7 @@ def render_task(
         return RenderedTask(first[0], env, _workdir(rendered_workdir, base))
     context["args"] = _typed_args(template, raw_args, replace_strings(raw_args, done))
     [text] = renderer.render_many([template.command], context, [f"{template.ref} command"])
-    return RenderedTask(text, env, _workdir(rendered_workdir, base))
+    return RenderedTask(text, env, _workdir(rendered_workdir, base), context["args"])
 
 
 def _given_args(node: TaskNode, template: TemplateSpec) -> dict[str, Any]:

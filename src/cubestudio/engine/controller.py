@@ -20,14 +20,18 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cubestudio.alerts.rules import delivery_rows, run_event, task_event
-from cubestudio.engine import failpoints
+from cubestudio.engine import demands, failpoints
+from cubestudio.engine.admission import Grant
 from cubestudio.engine.artifacts import ArtifactError, ArtifactStore
 from cubestudio.engine.batch import TurnBatch
-from cubestudio.engine.context import render_task
+from cubestudio.engine.controller_parts import RUN_TIMEOUT, STOP, TIMEOUT
+from cubestudio.engine.gate import AdmissionGate
 from cubestudio.engine.handover import artifact_rows, keep_artifacts, place_inputs
-from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome, Recovery
+from cubestudio.engine.launcher import AttemptKey, Launcher, LaunchRequest, Outcome
+from cubestudio.engine.launching import Launching
 from cubestudio.engine.lease import Identity, Lease, LeaseLost, take
-from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
+from cubestudio.engine.nodes import TaskNode, count_upstream
+from cubestudio.engine.restoring import Restoring
 from cubestudio.engine.rules import verdict
 from cubestudio.engine.states import (
     TASK_BAD,
@@ -39,16 +43,14 @@ from cubestudio.engine.states import (
     check_run_move,
     check_task_move,
 )
+from cubestudio.engine.stopping import Stopping, seconds_text
 from cubestudio.engine.timers import Timers
-from cubestudio.errors import RenderError
 from cubestudio.logs.mask import mask_values
 from cubestudio.spec.model import PipelineSpec
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import leases as lease_store
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
-
-STOP, TIMEOUT, RUN_TIMEOUT = "stop", "timeout", "run_timeout"
 
 
 def describe_exit(code: int | None) -> str:
@@ -67,7 +69,7 @@ def describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
-class RunController:
+class RunController(Launching, Stopping, Restoring):
     def __init__(
         self,
         *,
@@ -82,6 +84,8 @@ class RunController:
         artifacts: ArtifactStore | None = None,
         secrets: dict[str, str] | None = None,
         lease_seconds: float = 15.0,
+        gate: AdmissionGate | None = None,
+        queue: str = "default",
     ) -> None:
         self.db = db
         self.launcher = launcher
@@ -119,6 +123,11 @@ class RunController:
         self.lease: Lease | None = None
         self._self_renew = False
         self.lease_seconds = lease_seconds
+        # Admission (engine/gate.py): None admits every task at once (tests' fake drivers).
+        self.gate = gate
+        self.queue = queue  # the project's queue
+        self._admitting: dict[str, TaskNode] = {}  # submitted, waiting for a grant
+        self._grants: dict[str, Grant] = {}  # held by a task's running attempt
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -157,8 +166,10 @@ class RunController:
                 self._batch.run["deadline"] = self.deadline
         if self.deadline is not None:
             self._timers.set(self.deadline, "run_deadline", None, 0)
+        held = self._held_allocations()
         for node in self.nodes:
-            self._restore(node, now)
+            self._restore(node, now, held.pop(node.name, None))
+        self._batch.allocations_dropped += list(held)  # stale: their tasks hold nothing
         if self.stop_requested:
             self._begin_stop(now, STOP)
         self._maybe_start_exit_task(now)
@@ -235,6 +246,7 @@ class RunController:
             not self.done
             and self.counts[TaskState.RUNNING] == 0
             and not self._ready
+            and not self._admitting
             and self._timers.next_at(run_active=self._run_active) is None
         )
 
@@ -246,9 +258,14 @@ class RunController:
     def seconds_until_timer(self, now: datetime) -> float | None:
         if self._launch_failures:
             return 0.0
-        if self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
+        if self._ready and self._slots_left() > 0:
             return 0.0
         when = self._timers.next_at(run_active=self._run_active)
+        if self.gate is not None and (self.gate.has_news(self.run_id) or self.gate.due()):
+            return 0.0
+        if self._admitting:  # others' releases are seen at the gate's next look
+            poll = now + timedelta(seconds=self.gate.poll_seconds if self.gate else 1.0)
+            when = poll if when is None else min(when, poll)
         if self.lease is not None and self._self_renew and not self.done:  # renew in time
             renew = self.lease.expires_at - timedelta(seconds=self.lease.seconds * 2 / 3)
             when = renew if when is None else min(when, renew)
@@ -260,7 +277,8 @@ class RunController:
         self._write_and_act(now)
 
     def _write_and_act(self, now: datetime) -> None:
-        if not self._batch.empty or self._renew_due(now):
+        gate_due = self.gate is not None and (self.gate.due() or self.gate.has_news(self.run_id))
+        if not self._batch.empty or self._renew_due(now) or gate_due:
             with self.db.turn() as conn:
                 self.write_turn(conn, now)
         self.act()
@@ -291,6 +309,10 @@ class RunController:
             except LeaseLost:
                 self._drop_intents()
                 raise
+        if self.gate is not None:
+            if self.gate.due():
+                self.gate.decide(conn, now)
+            self._apply_admission(now)
         self._batch.write(conn)
         if self.done and self.lease is not None:
             lease_store.release(
@@ -311,6 +333,8 @@ class RunController:
     def act(self) -> None:
         """Side effects, strictly after the commit that announced them."""
         self._batch.clear()  # committed: the next turn's writes start afresh
+        if self.gate is not None:
+            self.gate.committed()
         notes, self._notes = self._notes, []
         for key, line in notes:
             self.launcher.note(key, line)
@@ -336,6 +360,10 @@ class RunController:
         """The one place a task's state changes."""
         check_task_move(node.name, node.status, target)
         before = node.status
+        if node.name in self._admitting and target is not TaskState.QUEUED:
+            del self._admitting[node.name]  # it will not start now (stopped, say)
+            if self.gate is not None:
+                self.gate.withdraw((self.run_id, node.name))
         self.counts[node.status] -= 1
         self.counts[target] += 1
         node.status = target
@@ -423,74 +451,6 @@ class RunController:
             if self._evaluate(node, now, cause=None):
                 self._maybe_finish_run(now)
 
-    # -- launching --------------------------------------------------------------------------
-    def _launch_ready(self, now: datetime) -> None:
-        while self._ready and self.counts[TaskState.RUNNING] < self.spec.parallelism:
-            node = self._ready.popleft()
-            if node.status is TaskState.QUEUED:
-                self._launch(node, now)
-
-    def _launch(self, node: TaskNode, now: datetime) -> None:
-        number = node.attempts + 1
-        key = AttemptKey(self.run_id, node.name, number)
-        attempt = AttemptNode(
-            number=number,
-            status=AttemptState.RUNNING,
-            started_at=now,
-            engine_id=self.lease.owner.rsplit("/", 1)[0] if self.lease else None,
-        )
-        node.attempt = attempt
-        self._batch.new_attempts.append((node.name, attempt))
-        try:
-            request = self._request(node, number)
-        except RenderError as err:
-            message = f"cannot render the task's templates: {err}"
-            self._move(node, TaskState.RUNNING, now, attempts=number, started_at=now)
-            self._note(key, message)
-            self._end_attempt(node, AttemptState.FAILED, now, None, message)
-            self._settle(node, TaskState.FAILED, now, message)
-            return
-        if node.spec.timeout is not None:
-            attempt.deadline = now + timedelta(seconds=node.spec.timeout)
-            self._timers.set(attempt.deadline, "timeout", node, number)
-        self._move(
-            node,
-            TaskState.RUNNING,
-            now,
-            attempts=number,
-            started_at=node.started_at or now,
-            exit_code=None,
-            message=None,
-        )
-        self._launches.append(request)
-
-    def _request(self, node: TaskNode, number: int) -> LaunchRequest:
-        """What the driver runs: the rendered command and env. Raises RenderError."""
-        exit_status = self._run_outcome() if node.is_exit else None
-        template = self.templates.get(node.spec.template) if node.spec.template else None
-        if node.spec.template and template is None:
-            raise RenderError(f"template {node.spec.template} was not resolved for this run")
-        rendered = render_task(
-            node, self.base_context, self.spec.env, self.by_name, exit_status, template
-        )
-        env = rendered.env
-        for name in self.spec.secrets:
-            if name not in (self._secrets or {}):
-                raise RenderError(
-                    f"secret env {name} is not available: it was not set when the run started"
-                )
-            env[name] = (self._secrets or {})[name]
-        env.update(
-            CUBE_RUN_ID=self.run_id,
-            CUBE_TASK_NAME=node.name,
-            CUBE_ATTEMPT=str(number),
-            CUBE_EXECUTION_DATE=str(self.base_context["execution_date"]),
-            CUBE_PIPELINE_NAME=self.spec.name,
-            CUBE_PIPELINE_DIR=self.spec.pipeline_dir or "",
-        )
-        key = AttemptKey(self.run_id, node.name, number)
-        return LaunchRequest(key, rendered.command, env, rendered.workdir)
-
     # -- attempts that ended ----------------------------------------------------------------
     def _finish_attempt(self, outcome: Outcome, now: datetime) -> None:
         node = self.by_name.get(outcome.key.task)
@@ -508,13 +468,15 @@ class RunController:
             self._end_attempt(node, AttemptState.STOPPED, now, code, message)
             self._settle(node, TaskState.STOPPED, now, message)
         elif reason == TIMEOUT:
-            self._fail(node, now, code, f"timed out after {_seconds(node.spec.timeout)}")
+            self._fail(node, now, code, f"timed out after {seconds_text(node.spec.timeout)}")
         elif outcome.key in self._lost:
             self._fail(node, now, code, "lost: its process is gone and left no exit status")
         elif code == 0:
             self._succeed(node, now)
         else:
-            self._fail(node, now, code, describe_exit(code))
+            gang = demands.kind_of(self._template_of(node)) is not None
+            member = self.launcher.failure(outcome.key) if gang else None
+            self._fail(node, now, code, member or describe_exit(code))
 
     def _succeed(self, node: TaskNode, now: datetime) -> None:
         assert node.attempt is not None
@@ -545,6 +507,18 @@ class RunController:
         self._end_attempt(node, AttemptState.FAILED, now, code, message)
         tries = node.attempts - node.retry_base
         key = AttemptKey(self.run_id, node.name, number)
+        restarts = demands.restarts_allowed(node, self._template_of(node))
+        if tries <= restarts and not self._stopping:  # restart_group: the gang, at once
+            self._note(
+                key,
+                f"attempt {number} failed: {message}; restarting the whole group "
+                f"({tries} of {restarts})",
+            )
+            self._move(node, TaskState.QUEUED, now, message=message)
+            self._ready.append(node)
+            self._after_commit.append(("retry_pending", node.name))
+            return
+        tries -= restarts
         if tries <= node.spec.retries and not (self._stopping and not node.is_exit):
             delay = node.spec.retry_delay_after(tries)
             self._note(key, f"attempt {number} failed: {message}; retrying in {delay:g}s")
@@ -575,57 +549,7 @@ class RunController:
         attempt.finished_at = now
         attempt.message = message
         self._batch.attempt_changed(node.name, attempt)
-
-    # -- timers -----------------------------------------------------------------------------
-    def _fire_timers(self, now: datetime) -> None:
-        for timer in self._timers.due(now, run_active=self._run_active):
-            kind, node = timer.kind, timer.node
-            if kind == "run_deadline":
-                self._begin_stop(now, RUN_TIMEOUT)
-            elif kind == "retry" and node is not None:
-                if self._stopping and not node.is_exit:
-                    self._settle(node, TaskState.STOPPED, now, "the run was stopped")
-                else:
-                    self._move(node, TaskState.QUEUED, now, next_try_at=None)
-                    self._ready.append(node)
-            elif kind == "timeout" and node is not None:
-                self._kill(node, now, TIMEOUT)
-            elif kind == "kill" and node is not None and node.attempt is not None:
-                key = AttemptKey(self.run_id, node.name, node.attempt.number)
-                self._signals.append((key, signal.SIGKILL))
-
-    def _kill(self, node: TaskNode, now: datetime, reason: str) -> None:
-        """Commit the intent (reason, when SIGKILL follows), then SIGTERM the group."""
-        attempt = node.attempt
-        assert attempt is not None
-        if attempt.kill_reason == reason or (attempt.kill_reason and reason == TIMEOUT):
-            return
-        first = attempt.kill_reason is None
-        attempt.kill_reason = reason
-        self._batch.attempt_changed(node.name, attempt)
-        if first:
-            attempt.kill_at = now + timedelta(seconds=self.kill_grace)
-            self._timers.set(attempt.kill_at, "kill", node, attempt.number)
-            key = AttemptKey(self.run_id, node.name, attempt.number)
-            self._signals.append((key, signal.SIGTERM))
-            self._note(key, f"sending SIGTERM to the task ({reason})")
-
-    def _begin_stop(self, now: datetime, reason: str) -> None:
-        if self.done:
-            return
-        if self._stopping is None:
-            self._stopping = reason
-            if reason == RUN_TIMEOUT:
-                self.message = f"the run timed out after {_seconds(self.spec.timeout)}"
-                self._batch.run["message"] = self.message
-            for node in self.nodes:  # once per run: a stop may touch every task
-                if node.is_exit:
-                    continue
-                if node.status in (TaskState.PENDING, TaskState.QUEUED):
-                    self._settle(node, TaskState.STOPPED, now, "the run was stopped")
-        for node in self.nodes:  # a running exit task is killed too: nothing else is left
-            if node.status is TaskState.RUNNING:
-                self._kill(node, now, STOP if reason == STOP else RUN_TIMEOUT)
+        self._free_grant(node)
 
     # -- the end ----------------------------------------------------------------------------
     def _run_outcome(self) -> str:
@@ -654,42 +578,3 @@ class RunController:
         self._set_run(target, now)
         self.finished_at = now
         self._batch.run.update(finished_at=now, engine_pid=None)
-
-    # -- restoring after a restart ----------------------------------------------------------
-    def _has_unfinished(self) -> bool:
-        return any(node.status not in TASK_TERMINAL for node in self.nodes)
-
-    def _restore(self, node: TaskNode, now: datetime) -> None:
-        status = node.status
-        attempt = node.attempt
-        if status is TaskState.QUEUED:
-            self._ready.append(node)
-        elif status is TaskState.PENDING and node.next_try_at is not None:
-            self._timers.set(node.next_try_at, "retry", node, node.attempts)
-        elif status is TaskState.PENDING and not node.is_exit:
-            if self._evaluate(node, now, cause=None):
-                self._propagate(node, now)
-        elif status is TaskState.RUNNING and attempt is not None:
-            self._recover(node, attempt, now)
-
-    def _recover(self, node: TaskNode, attempt: AttemptNode, now: datetime) -> None:
-        key = AttemptKey(self.run_id, node.name, attempt.number)
-        found = self.launcher.recover(key)
-        if found is Recovery.NOT_STARTED:
-            # Its launch was committed but never began: launch it now (the driver's claim
-            # makes sure an old launcher still starting up cannot run it a second time).
-            try:
-                self._launches.append(self._request(node, attempt.number))
-            except RenderError as err:  # rendered before; only uuid/datetime can differ now
-                self._fail(node, now, None, f"cannot render the task's templates: {err}")
-        elif found is Recovery.LOST:
-            self._lost.add(key)
-        if attempt.deadline is not None and attempt.kill_reason is None:
-            self._timers.set(attempt.deadline, "timeout", node, attempt.number)
-        if attempt.kill_reason is not None and attempt.kill_at is not None:
-            self._signals.append((key, signal.SIGTERM))  # the intent may not have been acted on
-            self._timers.set(attempt.kill_at, "kill", node, attempt.number)
-
-
-def _seconds(value: float | None) -> str:
-    return f"{value:g}s" if value is not None else "?"

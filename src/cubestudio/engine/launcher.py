@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class AttemptKey(NamedTuple):
@@ -25,6 +25,9 @@ class LaunchRequest:
     command: str  # rendered shell command
     env: dict[str, str] = field(default_factory=dict)  # pipeline + task env, rendered
     workdir: str | None = None  # absolute folder to run in; None: the attempt's own fresh one
+    # A distributed task's gang: {"plan": LaunchPlan.to_data(), "kill_grace": seconds}; the
+    # driver starts every member of the plan as one attempt (engine/distributed).
+    gang: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,11 @@ class Launcher(Protocol):
 
     def note(self, key: AttemptKey, line: str) -> None:
         """Append a line from the platform to the attempt's log."""
+        ...
+
+    def failure(self, key: AttemptKey) -> str | None:
+        """Which member of a distributed attempt failed first, as a sentence ("worker-0
+        exited with code 3"); None for a single-process attempt."""
         ...
 
     def save_secrets(self, run_id: str, values: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ import json
 import secrets
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from cubestudio.engine.artifacts import ArtifactStore, StoredArtifact
 from cubestudio.engine.context import run_variables
 from cubestudio.engine.controller import RunController
+from cubestudio.engine.gate import AdmissionGate
 from cubestudio.engine.launcher import Launcher
 from cubestudio.engine.lease import Identity
 from cubestudio.engine.nodes import AttemptNode, TaskNode, count_upstream
@@ -36,6 +37,7 @@ from cubestudio.spec.model import PipelineSpec
 from cubestudio.spec.render import EXECUTION_DATE_FORMAT, suggest
 from cubestudio.spec.template import TemplateSpec
 from cubestudio.store import pipelines as pipeline_store
+from cubestudio.store import queues as queue_store
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 from cubestudio.store.tables import DEFAULT_PROJECT_ID
@@ -210,6 +212,7 @@ def load_controller(
     environ: Mapping[str, str] | None = None,
     lease_seconds: float = 15.0,
     project_secrets: ProjectSecrets | None = None,
+    gate: AdmissionGate | None = None,
 ) -> RunController:
     """The run's controller. Secrets: the values given, else those this process can find
     (inline ones, from_env ones set in ``environ``), merged with those kept when the run
@@ -222,8 +225,18 @@ def load_controller(
             store.load_attempts(conn, run_id=run["id"]),
             store.load_artifacts(conn, run_id=run["id"]),
         )
+        queues = queue_store.queue_names(conn, project_ids=[run["project_id"]])
     options = _Options(
-        db, launcher, kill_grace, artifacts, secrets, environ, lease_seconds, project_secrets
+        db,
+        launcher,
+        kill_grace,
+        artifacts,
+        secrets,
+        environ,
+        lease_seconds,
+        project_secrets,
+        gate,
+        queues,
     )
     return _controller(rows, options)
 
@@ -238,13 +251,26 @@ def load_controllers(
     environ: Mapping[str, str] | None = None,
     lease_seconds: float = 15.0,
     project_secrets: ProjectSecrets | None = None,
+    gate: AdmissionGate | None = None,
 ) -> dict[str, RunController | CubeError]:
     """Controllers of many runs read with one query per table (what the engine service
     claims in a batch); a run that cannot be loaded maps to its error, the others load."""
     with db.begin() as conn:
         batch = store.load_runs_many(conn, run_ids=run_ids)
+        queues = queue_store.queue_names(
+            conn, project_ids=[r["project_id"] for r in batch.runs.values()]
+        )
     options = _Options(
-        db, launcher, kill_grace, artifacts, None, environ, lease_seconds, project_secrets
+        db,
+        launcher,
+        kill_grace,
+        artifacts,
+        None,
+        environ,
+        lease_seconds,
+        project_secrets,
+        gate,
+        queues,
     )
     loaded: dict[str, RunController | CubeError] = {}
     for run_id in run_ids:
@@ -287,6 +313,8 @@ class _Options:
     environ: Mapping[str, str] | None
     lease_seconds: float
     project_secrets: ProjectSecrets | None = None
+    gate: AdmissionGate | None = None
+    queues: dict[int, str] = field(default_factory=dict)  # project id -> its queue
 
 
 def _controller(rows: RunRows, options: _Options) -> RunController:
@@ -328,6 +356,8 @@ def _controller(rows: RunRows, options: _Options) -> RunController:
         artifacts=options.artifacts,
         secrets=secrets,
         lease_seconds=options.lease_seconds,
+        gate=options.gate,
+        queue=options.queues.get(run["project_id"], queue_store.DEFAULT_QUEUE),
     )
 
 

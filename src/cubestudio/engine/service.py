@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cubestudio.engine.controller import RunController
+from cubestudio.engine.gate import AdmissionGate
 from cubestudio.engine.launcher import Outcome
 from cubestudio.engine.lease import Identity, Lease, LeaseLost
 from cubestudio.errors import CubeError, StateError, StoreError
@@ -99,6 +100,8 @@ class EngineService:
     # a peer takes the runs at once instead of at its next look at the store.
     wake_peers: Callable[[], None] | None = None
     load_many: ManyLoader | None = None  # else ``load``, run by run
+    # Admission for every run this engine drives (engine/gate.py); None: none.
+    gate: AdmissionGate | None = None
 
     # -- life ---------------------------------------------------------------------------------
     def register(self, now: datetime) -> None:
@@ -138,7 +141,7 @@ class EngineService:
         self.claiming = False
         ids = list(self.held)
         for run_id in ids:
-            self.driver.forget(run_id)
+            self._drop(run_id)
         try:
             with self.db.begin() as conn:
                 store.release(conn, owner=self.me.instance, run_ids=ids, now=now, reason="released")
@@ -266,6 +269,11 @@ class EngineService:
         for run_id in lost:
             self._drop(run_id)
             self.log("lease_lost", run=run_id)
+        if self.gate is not None:  # grants decided in another run's turn: launch them now
+            for run_id in self.gate.news():
+                if run_id in self.held and run_id not in committed:
+                    self._seq += 1
+                    heapq.heappush(self._timers, (now, self._seq, run_id))
 
     def _write_one_by_one(
         self, conn: Connection, now: datetime, moved: set[str], lost: set[str]
@@ -394,6 +402,8 @@ class EngineService:
     def _drop(self, run_id: str) -> None:
         self.held.pop(run_id, None)
         self.driver.forget(run_id)
+        if self.gate is not None:
+            self.gate.forget_run(run_id)
 
     def _outage(self, now: datetime, err: Exception) -> None:
         """The database went away: keep the processes running, forget the in-memory state
@@ -403,8 +413,7 @@ class EngineService:
             self._outage_since = now
             self.log("database_unreachable", error=_one_line(err), runs=len(self.held))
         for run_id in list(self.held):
-            self.driver.forget(run_id)
-        self.held.clear()
+            self._drop(run_id)
         self._timers.clear()
         self._next_renew = None
         waited = (now - self._outage_since).total_seconds()

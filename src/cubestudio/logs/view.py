@@ -44,6 +44,7 @@ class LogRequest:
     tail: int | None = None  # the last N lines of each log shown, then (following) the rest
     grep: LineFilter | None = None
     since: float | None = None  # unix seconds: only what was written at or after this
+    worker: str | None = None  # a distributed task's worker (rank or name): its own log
 
 
 @dataclass
@@ -113,6 +114,24 @@ def _chosen(run_id: str, tasks: list[RowMapping], request: LogRequest) -> list[s
     return [request.task]
 
 
+def worker_log(folder: Path, request: LogRequest) -> Path:
+    """The log of the worker ``request.worker`` (a rank or a name such as worker-1) of the
+    distributed task's attempt in ``folder``. NotFoundError when there is no such worker."""
+    import json
+
+    from cubestudio.engine.distributed import LaunchPlan
+
+    try:
+        data = json.loads((folder / "gang.json").read_text())
+    except (OSError, ValueError):
+        raise NotFoundError(
+            f"task '{request.task}' is not a distributed task (or this attempt never "
+            "started): it has no workers; leave out --worker"
+        ) from None
+    plan = LaunchPlan.from_data(data.get("plan"))
+    return folder / "workers" / plan.worker(str(request.worker)).name / "log"
+
+
 class LogStream:
     """The attempts shown (one per task) and how their output is produced; made by
     ``open_logs``, consumed through ``chunks``."""
@@ -149,10 +168,13 @@ class LogStream:
         shown = _Shown(task, number, self.orders[task], folder, None)
         if finished is not None:
             shown.end_time = finished.timestamp()
+        log = folder / "log" if self.request.worker is None else worker_log(folder, self.request)
         lower = self._since_offset(folder, shown.end_time) if first else 0
+        if lower is not None and log != folder / "log":
+            lower = 0  # a worker's log has no time index: the attempt overlaps the window
         if lower is not None:
             shown.source = open_source(
-                folder / "log",
+                log,
                 masker=self.masker,
                 grep=self.request.grep,
                 prefix=self._prefix(task),

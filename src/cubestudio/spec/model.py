@@ -203,6 +203,8 @@ class TaskSpec(_Model):
     max_retry_delay: Duration | None = None
     timeout: Duration | None = None
     resources: Resources = Field(default_factory=Resources)
+    # Admission order within its queue (higher first); None: the pipeline's priority.
+    priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
     skip: bool = False
     trigger: Trigger = Trigger.ALL_SUCCESS
     outputs: list[Annotated[OutputSpec, BeforeValidator(_output)]] = Field(default_factory=list)
@@ -354,6 +356,7 @@ class PipelineSpec(_Model):
         default_factory=dict
     )
     parallelism: Annotated[int, Field(ge=1, le=10_000)] = 16
+    priority: Annotated[int, Field(ge=-1000, le=1000)] = 0  # its tasks' admission order
     timeout: Duration | None = None
     schedule: ScheduleSpec | None = None
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from cubestudio.errors import StoreError
 from cubestudio.private import private_file, private_folder, tighten_if_present
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

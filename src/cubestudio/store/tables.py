@@ -414,3 +414,43 @@ attempt_samples = Table(
     Column("gpu_mem", BigInteger),
     Index("ix_attempt_samples_attempt", "run_id", "task_name", "attempt", "at"),
 )
+
+# -- admission (migration 0008) -------------------------------------------------------------------
+
+queues = Table(
+    "queues",
+    metadata,
+    # A project's queue (named as its project): a capability per resource (NULL: no limit)
+    # and a weight in fair share. No row: no limit, weight 1.
+    Column("name", String(63), primary_key=True),
+    Column("cpu", Float),
+    Column("memory", BigInteger),  # bytes
+    Column("gpu", Integer),
+    Column("weight", Float, nullable=False, server_default="1"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+allocations = Table(
+    "allocations",
+    metadata,
+    # What an admitted task holds of the pool while it runs (one row per task: a task has at
+    # most one running attempt), written in the transaction that admits it and deleted in
+    # the one that ends its attempt. Every process that launches tasks (engine services,
+    # `cube run` on its own) counts every row, so none hands out what another holds.
+    Column("run_id", String(40), primary_key=True),
+    Column("task_name", String(63), primary_key=True),
+    Column("owner", String(160), nullable=False),  # the lease owner that admitted it
+    Column("queue", String(63), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("cpu", Float, nullable=False),  # per worker
+    Column("memory", BigInteger, nullable=False),  # per worker, bytes
+    Column("gpu", Integer, nullable=False),  # per worker
+    Column("shareable", Boolean, nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("gpus", Text, nullable=False),  # JSON [[index, ...] per worker]
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+# One row, locked (FOR UPDATE) by whoever decides admission: deciders in other processes
+# wait, so two never hand out one GPU (SQLite's BEGIN IMMEDIATE serialises them anyway).
+pool_lock = Table("pool_lock", metadata, Column("id", Integer, primary_key=True))

@@ -571,6 +571,109 @@ export type ProjectOut = {
 };
 
 /**
+ * QueueChange
+ *
+ * The fields given change; 'none' (or null) removes a limit.
+ */
+export type QueueChange = {
+    /**
+     * Cpu
+     *
+     * e.g. 16, 500m, 64Gi, 4; 'none'
+     */
+    cpu?: string | number | number | null;
+    /**
+     * Gpu
+     *
+     * e.g. 16, 500m, 64Gi, 4; 'none'
+     */
+    gpu?: string | number | number | null;
+    /**
+     * Memory
+     *
+     * e.g. 16, 500m, 64Gi, 4; 'none'
+     */
+    memory?: string | number | number | null;
+    /**
+     * Weight
+     */
+    weight?: number | null;
+};
+
+/**
+ * QueueOut
+ */
+export type QueueOut = {
+    /**
+     * Cpu
+     */
+    cpu: number | null;
+    /**
+     * Gpu
+     */
+    gpu: number | null;
+    /**
+     * Memory
+     */
+    memory: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Running
+     */
+    running: number;
+    used: Usage;
+    /**
+     * Waiting
+     */
+    waiting: number;
+    /**
+     * Weight
+     */
+    weight: number;
+};
+
+/**
+ * QueueReport
+ */
+export type QueueReport = {
+    free: Usage;
+    pool: Usage;
+    /**
+     * Queues
+     */
+    queues: Array<QueueOut>;
+};
+
+/**
+ * QueueSettings
+ */
+export type QueueSettings = {
+    /**
+     * Cpu
+     */
+    cpu: number | null;
+    /**
+     * Gpu
+     */
+    gpu: number | null;
+    /**
+     * Memory
+     */
+    memory: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Weight
+     */
+    weight: number;
+};
+
+/**
  * RegisteredOut
  */
 export type RegisteredOut = {
@@ -802,6 +905,10 @@ export type RunRow = {
      * Trigger
      */
     trigger: string;
+    /**
+     * Waiting
+     */
+    waiting?: string | null;
 };
 
 /**
@@ -1186,6 +1293,24 @@ export type TriggerBody = {
      * Version
      */
     version?: number | null;
+};
+
+/**
+ * Usage
+ */
+export type Usage = {
+    /**
+     * Cpu
+     */
+    cpu: number;
+    /**
+     * Gpu
+     */
+    gpu: number;
+    /**
+     * Memory
+     */
+    memory: number;
 };
 
 /**
@@ -2615,6 +2740,36 @@ export type PipelinesGetVersionResponses = {
 
 export type PipelinesGetVersionResponse = PipelinesGetVersionResponses[keyof PipelinesGetVersionResponses];
 
+export type QueuesChangeQueueData = {
+    body: QueueChange;
+    path: {
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/api/v1/projects/{project}/queue';
+};
+
+export type QueuesChangeQueueErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type QueuesChangeQueueError = QueuesChangeQueueErrors[keyof QueuesChangeQueueErrors];
+
+export type QueuesChangeQueueResponses = {
+    /**
+     * Successful Response
+     */
+    200: QueueSettings;
+};
+
+export type QueuesChangeQueueResponse = QueuesChangeQueueResponses[keyof QueuesChangeQueueResponses];
+
 export type RunsListRunsData = {
     body?: never;
     path: {
@@ -3068,6 +3223,12 @@ export type LogsTaskLogData = {
          * Follow
          */
         follow?: boolean;
+        /**
+         * Worker
+         *
+         * a distributed task's worker: rank or name
+         */
+        worker?: string | null;
     };
     url: '/api/v1/projects/{project}/runs/{run_id}/tasks/{task}/logs';
 };
@@ -3292,6 +3453,22 @@ export type TemplatesRegisterProjectTemplateResponses = {
 };
 
 export type TemplatesRegisterProjectTemplateResponse = TemplatesRegisterProjectTemplateResponses[keyof TemplatesRegisterProjectTemplateResponses];
+
+export type QueuesListQueuesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/queues';
+};
+
+export type QueuesListQueuesResponses = {
+    /**
+     * Successful Response
+     */
+    200: QueueReport;
+};
+
+export type QueuesListQueuesResponse = QueuesListQueuesResponses[keyof QueuesListQueuesResponses];
 
 export type TemplatesListTemplatesData = {
     body?: never;

@@ -27,7 +27,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -49,6 +49,7 @@ from cubestudio.logs.mask import Masker, load_secrets
 from cubestudio.logs.reader import line_start_at_or_after, normalize
 from cubestudio.logs.source import Source, open_source
 from cubestudio.logs.tail import TAIL_BLOCK
+from cubestudio.logs.view import LogRequest, worker_log
 from cubestudio.store import runs as store
 from cubestudio.store.db import Database
 
@@ -77,10 +78,11 @@ class Attempt:
     number: int
     finished: bool
     folder: Path
+    worker_log: Path | None = None  # a distributed task's worker chosen (?worker=)
 
     @property
     def log(self) -> Path:
-        return self.folder / "log"
+        return self.worker_log or self.folder / "log"
 
     @property
     def run_folder(self) -> Path:
@@ -114,12 +116,18 @@ def task_log(
     literal: bool = False,
     download: bool = False,
     follow: bool = False,
+    worker: Annotated[
+        str | None, Query(max_length=63, description="a distributed task's worker: rank or name")
+    ] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> StreamingResponse | EventSourceResponse:
     """One attempt's log (the latest unless ``attempt``); any member, viewers included."""
     _check_combination(tail=tail, length=length, download=download, follow=follow)
     run = run_of(db, project, run_id)
     chosen = _attempt(db, request, run, task_row(db, run["id"], task), attempt, follow=follow)
+    if worker is not None and chosen.number:
+        request_ = LogRequest(run["id"], task=task, worker=worker)
+        chosen = replace(chosen, worker_log=worker_log(chosen.folder, request_))
     grep = _line_filter(search, literal)
     masker = Masker(load_secrets(chosen.run_folder))  # a bad secrets file: an error now
     if follow:

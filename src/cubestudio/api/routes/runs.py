@@ -22,6 +22,7 @@ from cubestudio.drivers.local import LocalDriver
 from cubestudio.engine.details import details_of
 from cubestudio.engine.lifecycle import summary_of
 from cubestudio.engine.submit import request_stop, requeue, wake_engines
+from cubestudio.store import queues as queue_store
 from cubestudio.store import run_lists
 from cubestudio.store import runs as runs_store
 from cubestudio.store.db import Database
@@ -43,6 +44,7 @@ class RunRow(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     message: str | None
+    waiting: str | None = None  # why one of its tasks waits for admission (F13)
 
 
 class RunPage(BaseModel):
@@ -83,7 +85,7 @@ async def list_runs(
 
     def read() -> list[Any]:
         with db.read() as conn:
-            return run_lists.list_project_runs(
+            found = run_lists.list_project_runs(
                 conn,
                 project_id=project.id,
                 limit=limit + 1,
@@ -94,20 +96,22 @@ async def list_runs(
                 until=until,
                 after=after,
             )
+            running = [r["id"] for r in found[:limit] if r["status"] == "running"]
+            return [found, queue_store.waiting_reasons(conn, run_ids=running)]
 
-    rows = await short_read(db, read)
+    rows, waiting = await short_read(db, read)
     more = len(rows) > limit
     rows = rows[:limit]
     # The hottest read of the API: written straight to JSON (the RunPage model documents it;
     # validating rows the store just gave costs more than the query).
     page = {
-        "items": [_row_json(r) for r in rows],
+        "items": [_row_json(r, waiting.get(r["id"])) for r in rows],
         "next_cursor": _cursor(rows[-1]) if more and rows else None,
     }
     return JSONResponse(page)  # type: ignore[return-value]
 
 
-def _row_json(row: Any) -> dict[str, Any]:
+def _row_json(row: Any, waiting: str | None = None) -> dict[str, Any]:
     return {
         "id": row["id"],
         "pipeline": row["pipeline_name"],
@@ -120,6 +124,7 @@ def _row_json(row: Any) -> dict[str, Any]:
         "started_at": _iso(row["started_at"]),
         "finished_at": _iso(row["finished_at"]),
         "message": row["message"],
+        "waiting": waiting,
     }
 
 

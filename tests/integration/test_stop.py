@@ -68,3 +68,32 @@ def test_stop_adopts_a_run_whose_engine_died(cube: Cube, tmp_path: Path, backend
     assert _gone(int((tmp_path / "child.pid").read_text()))
     again = cube("stop", run_id)
     assert again.returncode == 0 and "already ended: stopped" in again.stderr
+
+
+CLEANS_UP = """
+name: grace
+tasks:
+  - name: t
+    timeout: 1
+    command: |
+      python3 -c "
+      import signal, sys, time
+      def bye(*a):
+          print('got term', flush=True); time.sleep(0.5); print('cleaned up', flush=True)
+          sys.exit(0)
+      signal.signal(signal.SIGTERM, bye)
+      print('up', flush=True)
+      time.sleep(30)
+      "
+      echo "not reached: the rest of a stopped command does not run"
+"""
+
+
+def test_a_task_that_cleans_up_on_sigterm_gets_its_grace(cube_sqlite: Cube, tmp_path: Path) -> None:
+    """The program the command runs gets SIGTERM and the grace to clean up: the wrapper's
+    subshell waits for it rather than dying at once (after which the group was SIGKILLed)."""
+    result = cube_sqlite.json("run", str(pipeline(tmp_path, CLEANS_UP)), "--json", expect=1)
+    log = cube_sqlite("logs", result["run_id"], "t").stdout
+    assert "got term\ncleaned up\n" in log, log
+    assert "not reached" not in log
+    assert result["tasks"]["t"]["exit_code"] == 143

@@ -7,10 +7,13 @@
 #    (noclobber), so of two wrappers for one attempt only one runs it, and it holds
 #    "PID STARTTIME" (field 22 of /proc/PID/stat defeats pid reuse);
 # 2. run the command in a subshell in the attempt's work directory ($CUBE_WORKDIR instead
-#    when the task has a workdir:). SIGTERM to the group reaches the command (a trapped
-#    signal is reset in the subshell) while the wrapper, whose trap waits for the foreground
-#    command to end, outlives it: the engine learns the attempt ended only when the command
-#    has, however long its own clean-up takes;
+#    when the task has a workdir:). SIGTERM to the group reaches the command's processes
+#    (a caught signal is reset for the programs they exec) while the wrapper and the
+#    subshell, whose traps wait for their foreground command to end, outlive them: the
+#    engine learns the attempt ended only when the command has, however long its own
+#    clean-up takes (sh does not exec the command's last program, so without the subshell's
+#    trap it would die at once and step 4 would cut the clean-up short). The subshell then
+#    exits 143, as a shell reports a SIGTERM, without running the rest of the command;
 # 3. record its exit status. One write of a short line: a reader that sees no newline yet
 #    treats the file as not written. Killed with SIGKILL, the wrapper records nothing and the
 #    engine, which committed the kill first, records the outcome itself;
@@ -26,6 +29,6 @@ set -C
 { echo "$$ ${22}" > "$__cube_d/started"; } 2>/dev/null || exit 0
 set +C
 trap : TERM INT HUP
-cd "${CUBE_WORKDIR:-$__cube_d/work}" && (unset __cube_s; eval "$__cube_c") < /dev/null
+cd "${CUBE_WORKDIR:-$__cube_d/work}" && (unset __cube_s; trap 'exit 143' TERM INT HUP; eval "$__cube_c") < /dev/null
 echo $? > "$__cube_d/exit"
 kill -s KILL 0

@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+EXTRAS_STAMP := $(VENV)/.extras-stamp
 CUBE_HOME ?= $(HOME)/.cube
 export CUBE_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock services ui ui-check browser run test lint typecheck unit integration bench screenshots clean
+.PHONY: help install extras lock services ui ui-check browser mpi run test lint typecheck unit integration bench screenshots clean
 UI_STAMP := ui/node_modules/.installed-stamp
 
 # A `$$` in a target's text is make's escape for `$`: help prints it as the shell reads it.
@@ -25,11 +26,19 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## create .venv and install the package with the dev extra, pinned by constraints.txt
 
-lock: ## refresh constraints.txt: resolve the dev install afresh in a scratch venv, pin what it got
+# torch (its CPU build) and ray, for the distributed templates' tests and examples/ddp-train.yaml:
+# about 1 GB more, so apart from `install` (`make run` does without them).
+$(EXTRAS_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,torch,ray]'
+	touch $(EXTRAS_STAMP)
+
+extras: $(EXTRAS_STAMP) ## add the torch (CPU) and ray extras to .venv, pinned by constraints.txt
+
+lock: ## refresh constraints.txt: resolve the dev, torch and ray install afresh in a scratch venv, pin what it got
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
-	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip install --quiet -e '.[dev,torch,ray]'
 	{ echo "# Pinned versions for the dev and test install (make install, CI). Refresh on purpose: make lock"; \
 	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -iE '^(setuptools|wheel)=='; } > constraints.txt
 	rm -rf .lock-venv
@@ -54,6 +63,10 @@ ui-check: $(UI_STAMP) ## the web UI's lint, type check and component tests (Vite
 browser: ## install Debian's chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
 
+# Debian's Open MPI runs the mpi template's ranks (mpirun on PATH).
+mpi: ## install Debian's openmpi-bin (mpirun) for the MPI tests when it is missing
+	@command -v mpirun >/dev/null || apt-get install -y openmpi-bin || (apt-get update && apt-get install -y openmpi-bin)
+
 run: install ui ## initialise $$CUBE_HOME, register the example templates and pipelines, start the server on :8080
 	$(BIN)/cube init
 	@for template in examples/templates/*.yaml; do $(BIN)/cube template register $$template; done
@@ -70,7 +83,7 @@ typecheck: install ## mypy --strict on spec, store, engine, schedule and logs
 unit: install ## fast unit tests (SQLite only)
 	$(BIN)/pytest -q tests/unit
 
-test: install services browser lint typecheck ui ui-check ## the whole suite: lint, types, UI checks, unit, integration (SQLite, PostgreSQL, MariaDB) and browser tests
+test: install extras services browser mpi lint typecheck ui ui-check ## the whole suite: lint, types, UI checks, unit, integration (SQLite, PostgreSQL, MariaDB, distributed with torch, ray and mpirun) and browser tests
 	CUBE_REQUIRE_UI=1 $(BIN)/pytest -q -n 2 --dist loadfile
 
 screenshots: install browser ui ## a PNG of each page and step of the browser tests, in build/screenshots/

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cubestudio.templates import builtin_templates
 from tests.conftest import Cube
 from tests.integration.helpers import pipeline
 
@@ -67,7 +68,7 @@ def test_dry_run_registers_and_writes_nothing(cube_sqlite: Cube, tmp_path: Path)
     report = cube_sqlite.json("import", "cube-studio", TEMPLATES, "--dry-run", "--json", expect=0)
     assert {t["status"] for t in report["templates"]} == {"valid (dry run)"}
     listed = {t["name"] for t in cube_sqlite.json("template", "list", "--json", expect=0)}
-    assert listed == {"python", "shell"}  # the built-ins only
+    assert listed == {t.name for t in builtin_templates()}  # the built-ins only
     cube_sqlite("import", "cube-studio", TEMPLATES)
     out = tmp_path / "out"
     args = ("import", "cube-studio", PIPELINES, "--out", str(out), "--dry-run", "--json")

@@ -5,11 +5,15 @@ a gang runs (every member adopted, none started twice)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,9 +62,9 @@ def _task(kind: str, args: dict[str, object], **extra: object) -> str:
     return json.dumps(data)
 
 
-def _run(cube: Cube, tmp_path: Path, task: str, *, expect: int, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _run(cube: Cube, tmp_path: Path, task: str, *, expect: int, timeout: float = 60) -> Any:
     file = pipeline(tmp_path, f"name: dist\ntasks:\n  - {task}\n")
-    return cube.json("run", str(file), "--json", expect=expect, env=env)
+    return cube.json("run", str(file), "--json", expect=expect, timeout=timeout)
 
 
 def _env_of(cube: Cube, run_id: str, worker: str) -> dict[str, str]:
@@ -255,3 +259,66 @@ def test_kill_9_of_the_engine_during_a_gang_adopts_every_member(
     with store.begin() as conn:
         left = conn.exec_driver_sql("SELECT count(*) FROM allocations").scalar()
     assert left == 0, "the gang's allocation was released when it ended"
+
+
+# -- the built-in mpi and ray templates: real mpirun and a real Ray cluster --------------------
+
+
+def _needs(tool_found: bool, what: str) -> None:
+    """Skip without the tool, except under `make test` (CUBE_REQUIRE_UI=1), which installs
+    mpirun (make mpi) and ray (make extras): there a missing one is a failure."""
+    if tool_found:
+        return
+    if os.environ.get("CUBE_REQUIRE_UI") != "1":
+        pytest.skip(f"{what} is not installed")
+    pytest.fail(f"{what} is not installed, and CUBE_REQUIRE_UI=1 (make test) needs it")
+
+
+def test_the_mpi_template_starts_workers_times_slots_ranks(
+    cube_sqlite: Cube, tmp_path: Path
+) -> None:
+    _needs(shutil.which("mpirun") is not None, "mpirun (Debian's openmpi-bin)")
+    task = {
+        "name": "train",
+        "template": "mpi",
+        "args": {
+            "command": 'echo "rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE $CUBE_RUN_ID"',
+            "workers": 2,
+            "slots": 2,
+        },
+    }
+    result = _run(cube_sqlite, tmp_path, json.dumps(task), expect=0)
+    log = cube_sqlite("logs", result["run_id"], "train").stdout.splitlines()
+    ranks = sorted(line for line in log if " rank " in line)
+    run_id = result["run_id"]
+    assert ranks == [f"[launcher-0] rank {r} of 4 {run_id}" for r in range(4)], log
+    hostfile = cube_sqlite.home / "runs" / run_id / "train" / "1" / "hostfile"
+    assert hostfile.read_text() == "127.0.0.1 slots=4\n"
+
+
+RAY_SCRIPT = """
+import os, ray
+ray.init()  # RAY_ADDRESS: the gang's head
+alive = [n for n in ray.nodes() if n["Alive"]]
+@ray.remote
+def square(x):
+    return x * x
+print("nodes", len(alive), "sum", sum(ray.get([square.remote(i) for i in range(10)])))
+print("address", os.environ["RAY_ADDRESS"])
+"""
+
+
+def test_the_ray_template_runs_the_script_once_every_worker_joined(
+    cube_sqlite: Cube, tmp_path: Path
+) -> None:
+    _needs(importlib.util.find_spec("ray") is not None, "ray (the ray extra)")
+    script = tmp_path / "job.py"
+    script.write_text(RAY_SCRIPT)
+    task = {"name": "train", "template": "ray", "args": {"script": str(script), "workers": 3}}
+    result = _run(cube_sqlite, tmp_path, json.dumps(task), expect=0, timeout=240)
+    log = cube_sqlite("logs", result["run_id"], "train").stdout
+    assert "[head-0] nodes 3 sum 285" in log, log
+    gang = json.loads(
+        (cube_sqlite.home / "runs" / result["run_id"] / "train" / "1" / "gang.json").read_text()
+    )
+    assert f"[head-0] address {gang['plan']['ray']['address']}" in log

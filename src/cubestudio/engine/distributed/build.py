@@ -307,6 +307,26 @@ def _wait_for_head(address: str, *, head_pid: str = "") -> str:
     return f"n=0; until {check}; do {give_up}; sleep 1; done"
 
 
+# Run on the head: returns once ``sys.argv[2]`` nodes are alive (the whole gang joined, as a
+# RayJob waits for its cluster), exits 1 after ``sys.argv[3]`` seconds.
+_NODES_PY = """import sys, time, ray
+ray.init(address=sys.argv[1], logging_level="ERROR", log_to_driver=False)
+want, end = int(sys.argv[2]), time.time() + float(sys.argv[3])
+while sum(1 for node in ray.nodes() if node["Alive"]) < want:
+    if time.time() > end:
+        sys.exit(f"ray: fewer than {want} nodes joined within {sys.argv[3]}s")
+    time.sleep(0.5)
+"""
+
+
+def _wait_for_nodes(address: str, count: int) -> str:
+    """A shell line until every member joined the cluster: the script then sees them all."""
+    if count <= 1:
+        return ":"
+    python = '"${CUBE_PYTHON:-python3}"'
+    return f"{python} -c {shlex.quote(_NODES_PY)} {address} {count} {RAY_WAIT_SECONDS} || exit 1"
+
+
 def _ray(ctx: _Context) -> _Built:
     gcs, client = next(ctx.ports), next(ctx.ports)
     agents = [next(ctx.ports) for _ in ctx.members]
@@ -322,6 +342,7 @@ def _ray(ctx: _Context) -> _Built:
             f"{head_start} &",
             "cube_ray_head=$!",
             _wait_for_head(address, head_pid="$cube_ray_head"),
+            _wait_for_nodes(address, len(ctx.members)),
             f"RAY_ADDRESS={address} sh -c {shlex.quote(ctx.command)}",
         ]
     )

@@ -29,6 +29,7 @@ from cubestudio.api.routes import (
     schedules,
     secrets,
     templates,
+    workers,
 )
 from cubestudio.auth.ratelimit import LoginLimiter
 from cubestudio.auth.secretbox import SecretBox
@@ -72,6 +73,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         schedules,
         metrics_api,
         queues,
+        workers,
     )
     for module in areas:
         api.include_router(module.router)

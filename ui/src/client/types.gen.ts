@@ -1424,6 +1424,80 @@ export type VolumeMount = {
 };
 
 /**
+ * Worker
+ */
+export type Worker = {
+    /**
+     * Exit Code
+     */
+    exit_code: number | null;
+    /**
+     * Gpus
+     */
+    gpus: string | null;
+    /**
+     * Host
+     */
+    host: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Ports
+     */
+    ports: {
+        [key: string]: number;
+    };
+    /**
+     * Rank
+     */
+    rank: number;
+    /**
+     * Role
+     */
+    role: string;
+    /**
+     * Service
+     */
+    service: boolean;
+    /**
+     * State
+     */
+    state: string;
+};
+
+/**
+ * Workers
+ */
+export type Workers = {
+    /**
+     * Attempt
+     */
+    attempt: number;
+    /**
+     * Failure
+     */
+    failure: string | null;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Max Restarts
+     */
+    max_restarts: number;
+    /**
+     * On Failure
+     */
+    on_failure: string;
+    /**
+     * Workers
+     */
+    workers: Array<Worker>;
+};
+
+/**
  * VersionOut
  */
 export type CubestudioApiRoutesPipelinesVersionOut = {
@@ -3248,6 +3322,49 @@ export type LogsTaskLogResponses = {
      */
     200: unknown;
 };
+
+export type RunsTaskWorkersData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+        /**
+         * Task
+         */
+        task: string;
+        /**
+         * Project
+         */
+        project: string;
+    };
+    query?: {
+        /**
+         * Attempt
+         */
+        attempt?: number | null;
+    };
+    url: '/api/v1/projects/{project}/runs/{run_id}/tasks/{task}/workers';
+};
+
+export type RunsTaskWorkersErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type RunsTaskWorkersError = RunsTaskWorkersErrors[keyof RunsTaskWorkersErrors];
+
+export type RunsTaskWorkersResponses = {
+    /**
+     * Successful Response
+     */
+    200: Workers;
+};
+
+export type RunsTaskWorkersResponse = RunsTaskWorkersResponses[keyof RunsTaskWorkersResponses];
 
 export type PipelinesListSchedulesData = {
     body?: never;

@@ -124,7 +124,7 @@ def task_log(
     """One attempt's log (the latest unless ``attempt``); any member, viewers included."""
     _check_combination(tail=tail, length=length, download=download, follow=follow)
     run = run_of(db, project, run_id)
-    chosen = _attempt(db, request, run, task_row(db, run["id"], task), attempt, follow=follow)
+    chosen = attempt_of(db, request, run, task_row(db, run["id"], task), attempt, follow=follow)
     if worker is not None and chosen.number:
         request_ = LogRequest(run["id"], task=task, worker=worker)
         chosen = replace(chosen, worker_log=worker_log(chosen.folder, request_))
@@ -176,7 +176,7 @@ def _check_combination(
         )
 
 
-def _attempt(
+def attempt_of(
     db: Database,
     request: Request,
     run: RowMapping,

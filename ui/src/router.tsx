@@ -12,6 +12,7 @@ import { AppShell } from "./layout/AppShell";
 import { EditorPage } from "./editor/EditorPage";
 import { LoginPage } from "./pages/LoginPage";
 import { PipelinesPage } from "./pages/PipelinesPage";
+import { QueuesPage } from "./pages/QueuesPage";
 import { RunsPage } from "./pages/RunsPage";
 import { SchedulesPage } from "./pages/SchedulesPage";
 import { SecretsPage } from "./pages/SecretsPage";
@@ -62,6 +63,7 @@ const templates = createRoute({
   component: TemplatesPage,
 });
 const secrets = createRoute({ getParentRoute: () => shell, path: "/secrets", component: SecretsPage });
+const queues = createRoute({ getParentRoute: () => shell, path: "/queues", component: QueuesPage });
 
 export interface RunsSearch {
   pipeline?: string;
@@ -75,7 +77,17 @@ export interface RunsSearch {
 
 const tree = root.addChildren([
   login,
-  shell.addChildren([home, pipelines, editor, runs, run, schedules, templates, secrets]),
+  shell.addChildren([
+    home,
+    pipelines,
+    editor,
+    runs,
+    run,
+    schedules,
+    templates,
+    secrets,
+    queues,
+  ]),
 ]);
 
 export const router = createRouter({ routeTree: tree, defaultPreload: "intent" });

@@ -10,6 +10,9 @@ export interface LogQuery {
   tail?: number;
   search?: string;
   literal?: boolean;
+  /** A distributed task's member (a name such as "worker-0", or a rank): its own log.
+   * Absent: the whole gang's log, each line prefixed with its member's name. */
+  worker?: string;
 }
 
 export interface LogOutcome {
@@ -37,6 +40,7 @@ export function logUrl(
   if (query.tail !== undefined) params.set("tail", String(query.tail));
   if (query.search) params.set("search", query.search);
   if (query.literal) params.set("literal", "true");
+  if (query.worker) params.set("worker", query.worker);
   if (query.follow) params.set("follow", "true");
   if (query.download) params.set("download", "true");
   const [p, runs, id, tasks, name] = path;
@@ -112,7 +116,14 @@ export async function saveDownload(url: string, fallbackName: string): Promise<v
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
-export function downloadLog(project: string, runId: string, task: string, attempt?: number) {
-  const url = logUrl(project, runId, task, { attempt, download: true });
-  return saveDownload(url, `${runId}-${task}-${attempt ?? "latest"}.log`);
+export function downloadLog(
+  project: string,
+  runId: string,
+  task: string,
+  attempt?: number,
+  worker?: string,
+) {
+  const url = logUrl(project, runId, task, { attempt, worker, download: true });
+  const who = worker ? `-${worker}` : "";
+  return saveDownload(url, `${runId}-${task}${who}-${attempt ?? "latest"}.log`);
 }

@@ -11,6 +11,7 @@ const NAV = [
   { to: "/schedules", label: "Schedules" },
   { to: "/templates", label: "Templates" },
   { to: "/secrets", label: "Secrets" },
+  { to: "/queues", label: "Queues" },
 ] as const;
 
 export function AppShell() {

@@ -1,7 +1,9 @@
 // /runs: the project's runs, newest first, filtered by pipeline, status, trigger and dates
 // (kept in the URL), a page at a time ("Load more"), and live: a new run or a change of
-// status shows without a reload.
+// status shows without a reload. A run with a task waiting for admission says why under its
+// status; as no event carries that reason, the list is read again while a run is active.
 import { Link, useNavigate, useSearch } from "@tanstack/react-router";
+import { useEffect } from "react";
 
 import { useEvents } from "../api/events";
 import { useRuns, type RunRow } from "../api/runs";
@@ -10,6 +12,9 @@ import type { RunsSearch } from "../router";
 import { formatDuration, formatTime, RUN_ENDED, secondsBetween, useNow } from "../run/format";
 import { dayStart, RunFiltersBar } from "../run/RunFiltersBar";
 import "../run/run.css";
+
+/** How often the list is read again while a run is active (for its waiting reason). */
+export const WAITING_EVERY_MS = 5_000;
 
 export function RunsPage() {
   const search = useSearch({ strict: false }) as RunsSearch;
@@ -23,7 +28,14 @@ export function RunsPage() {
     until: dayStart(search.until, 1),
   });
   const rows = runs.data?.pages.flatMap((page) => page.items) ?? [];
-  const now = useNow(rows.some((r) => !RUN_ENDED.has(r.status)));
+  const active = rows.some((r) => !RUN_ENDED.has(r.status));
+  const now = useNow(active);
+  const { refetch } = runs;
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => void refetch(), WAITING_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [active, refetch]);
   const filtered = Object.values(search).some(Boolean);
 
   return (
@@ -88,6 +100,11 @@ function RunLine({ row, now }: { row: RunRow; now: number }) {
     <tr data-testid={`run-row-${row.id}`}>
       <td>
         <Status status={row.status} />
+        {row.waiting && !RUN_ENDED.has(row.status) && (
+          <div className="run-waiting ellipsis" title={row.waiting} data-testid="run-waiting">
+            {row.waiting}
+          </div>
+        )}
       </td>
       <td>
         <Link to="/runs/$runId" params={{ runId: row.id }} className="mono">

@@ -1,4 +1,5 @@
-// One task's log in a run: an attempt switcher, a server-side search (matches highlighted),
+// One task's log in a run: an attempt switcher, a distributed task's member switcher (all of
+// the gang, or one member's own log), a server-side search (matches highlighted),
 // a download of the whole log, and the lines, followed live while the attempt runs with an
 // auto-scroll ("follow") toggle. Used by the run view and by the editor's debug panel.
 import { useState } from "react";
@@ -8,6 +9,7 @@ import { downloadLog, type LogOutcome } from "../api/logs";
 import { useRun } from "../api/runs";
 import { LogLines } from "./LogLines";
 import { MAX_LINES, useLogLines } from "./useLogLines";
+import { WorkerSelect } from "./WorkerSelect";
 
 export interface LogPanelProps {
   runId: string;
@@ -28,6 +30,7 @@ export function LogPanel({ runId, task, attempt, follow = true, maxLines }: LogP
   const [live] = useState(follow);
   const [draft, setDraft] = useState("");
   const [search, setSearch] = useState("");
+  const [worker, setWorker] = useState("");
   const [generation, setGeneration] = useState(0);
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const attempts = run.data?.tasks[task]?.attempts ?? 0;
@@ -41,7 +44,7 @@ export function LogPanel({ runId, task, attempt, follow = true, maxLines }: LogP
   };
   const download = () => {
     setDownloadError(null);
-    downloadLog(project, runId, task, pinned).catch((err: Error) =>
+    downloadLog(project, runId, task, pinned, worker || undefined).catch((err: Error) =>
       setDownloadError(`download: ${err.message}`),
     );
   };
@@ -64,6 +67,7 @@ export function LogPanel({ runId, task, attempt, follow = true, maxLines }: LogP
             ))}
           </select>
         </label>
+        <WorkerSelect runId={runId} task={task} value={worker} onChange={setWorker} />
         <form
           className="row"
           role="search"
@@ -90,13 +94,14 @@ export function LogPanel({ runId, task, attempt, follow = true, maxLines }: LogP
       </div>
       {downloadError && <p className="error">{downloadError}</p>}
       <LogBody
-        key={`${project}/${runId}/${task}/${pinned ?? "latest"}/${search}/${generation}`}
+        key={`${project}/${runId}/${task}/${pinned ?? "latest"}/${worker}/${search}/${generation}`}
         source={{
           project,
           runId,
           task,
           attempt: pinned,
           search: search || undefined,
+          worker: worker || undefined,
           live,
           max: maxLines ?? MAX_LINES,
           onOutcome,

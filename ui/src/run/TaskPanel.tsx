@@ -1,5 +1,6 @@
-// One task of a run, beside the graph: its attempts (status, exit code, times, where it
-// ran), its outputs (values, and artifacts to download) and its log.
+// One task of a run, beside the graph: why it waits (admission's reason, e.g. "queued: needs
+// 4 gpu, ..."), its attempts (status, exit code, times, where it ran), a distributed task's
+// workers, its outputs (values, and artifacts to download) and its log.
 import { useState } from "react";
 
 import { saveDownload } from "../api/logs";
@@ -9,6 +10,7 @@ import { formatDuration, formatTime, secondsBetween, useNow } from "./format";
 import { LogPanel } from "./LogPanel";
 import { ResourceCharts } from "./ResourceCharts";
 import { formatBytes } from "./units";
+import { WorkersPanel } from "./WorkersPanel";
 
 export interface TaskPanelProps {
   runId: string;
@@ -30,8 +32,9 @@ export function TaskPanel({ runId, name, task, artifacts, onClose }: TaskPanelPr
           ✕
         </button>
       </div>
-      {task.message && <p className="hint">{task.message}</p>}
+      <TaskMessage status={task.status} message={task.message} />
       <AttemptTable attempts={task.attempt_list ?? []} />
+      <WorkersPanel runId={runId} task={name} />
       <Outputs outputs={task.outputs ?? {}} artifacts={artifacts} />
       <ResourceCharts runId={runId} task={name} attempt={task.attempts} />
       <h3>Log</h3>
@@ -43,6 +46,20 @@ export function TaskPanel({ runId, name, task, artifacts, onClose }: TaskPanelPr
       />
     </aside>
   );
+}
+
+/** A waiting task's reason stands out (it is why nothing happens); other messages are hints. */
+function TaskMessage({ status, message }: { status: string; message: string | null }) {
+  if (!message) return null;
+  if (status === "queued" || message.startsWith("queued:")) {
+    return (
+      <p className="waiting-reason" role="status" data-testid="task-waiting">
+        <strong>{message.startsWith("queued:") ? "Waiting for resources" : "Waiting"}</strong>
+        <span>{message}</span>
+      </p>
+    );
+  }
+  return <p className="hint">{message}</p>;
 }
 
 function AttemptTable({ attempts }: { attempts: AttemptDetail[] }) {

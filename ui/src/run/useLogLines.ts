@@ -23,6 +23,8 @@ export interface LogSource {
   task: string;
   attempt?: number;
   search?: string;
+  /** A distributed task's member: its own log (else the whole gang's, or a plain task's). */
+  worker?: string;
   /** Stream the log as it grows (else read it once). */
   live: boolean;
   max?: number;
@@ -56,7 +58,8 @@ const START: LogView = { lines: [], dropped: 0, state: "loading", error: null, o
 /** The log's lines for one source; give the component a new key to start over. */
 export function useLogLines(source: LogSource): LogView {
   const [view, setView] = useState<LogView>(START);
-  const { project, runId, task, attempt, search, live, max = MAX_LINES, onOutcome } = source;
+  const { project, runId, task, attempt, search, worker, live, max = MAX_LINES, onOutcome } =
+    source;
 
   useEffect(() => {
     const buffer = new LineBuffer(max);
@@ -80,7 +83,7 @@ export function useLogLines(source: LogSource): LogView {
     };
     if (!live) {
       const controller = new AbortController();
-      readLog(project, runId, task, { attempt, search, tail: max }, controller.signal).then(
+      readLog(project, runId, task, { attempt, search, worker, tail: max }, controller.signal).then(
         (read) => {
           if (read.text) buffer.append(read.text.replace(/\n$/, ""));
           show({ state: "ended" });
@@ -96,7 +99,7 @@ export function useLogLines(source: LogSource): LogView {
       project,
       runId,
       task,
-      { attempt, search, tail: max },
+      { attempt, search, worker, tail: max },
       {
         onLines: (text) => {
           buffer.append(text);
@@ -123,6 +126,6 @@ export function useLogLines(source: LogSource): LogView {
     };
     // onOutcome is read when the attempt ends; a new one must not restart the stream.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [project, runId, task, attempt, search, live, max]);
+  }, [project, runId, task, attempt, search, worker, live, max]);
   return view;
 }

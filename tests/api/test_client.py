@@ -124,7 +124,7 @@ def test_a_file_is_saved_once_per_content_and_runs_with_its_params(
     assert client.save(file) == ("etl", 2)
     runs = client.runs()
     assert [r["run_id"] for r in runs] == [second.id, first.id]
-    assert set(runs[0]) == {"run_id", "pipeline", "status", "trigger", "created_at", "waiting"}
+    assert set(runs[0]) == {"run_id", "pipeline", "status", "trigger", "created_at"}
     assert runs[0]["created_at"].endswith("+00:00")
 
 

@@ -71,6 +71,9 @@ def test_a_waiting_task_says_why_in_show_and_runs_once_its_queue_allows(
         reason = _wait_for_reason(cube)
         assert reason.startswith("queued: needs 4 gpu"), reason
         assert "default" in reason and "cube queue set" in reason, reason
+        listed_runs = cube.json("runs", "--json", expect=0)
+        assert listed_runs[0]["waiting"] == reason  # cube runs says why too
+        assert "waiting" in cube("runs").stdout.splitlines()[0]
         assert not journal.exists()
         listed = cube.json("queue", "list", "--json", expect=0, env=POOL)
         assert [q["waiting"] for q in listed["queues"] if q["name"] == "default"] == [1]

@@ -44,7 +44,8 @@ def runs(
             "status": row["status"],
             "trigger": row["trigger"],
             "created_at": row["created_at"].isoformat(),
-            "waiting": waiting.get(row["id"]),  # why a task waits for admission (F13)
+            # why a task waits for admission (F13); absent otherwise: the contract's keys
+            **({"waiting": waiting[row["id"]]} if row["id"] in waiting else {}),
         }
         for row in rows
     ]

@@ -135,7 +135,7 @@ class Client:
                 "status": r["status"],
                 "trigger": r["trigger"],
                 "created_at": iso(r["created_at"]),
-                "waiting": r.get("waiting"),
+                **({"waiting": r["waiting"]} if r.get("waiting") else {}),
             }
             for r in rows[:limit]
         ]

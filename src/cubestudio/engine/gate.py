@@ -26,6 +26,9 @@ are seen at the next ``decide``: a gate with waiting tasks decides at least ever
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +58,8 @@ class _News:
 class AdmissionGate:
     def __init__(self, pool: Pool, *, owner: str = "", poll_seconds: float = POLL_SECONDS) -> None:
         self.pool = pool
-        self.owner = owner  # recorded with its rows: who admitted them
+        # Recorded with its rows: what another process's rows are told apart by.
+        self.owner = owner or f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
         self.poll_seconds = poll_seconds
         self._core = Admission(pool, [Queue(store.DEFAULT_QUEUE)])
         self._queues: dict[str, Queue] = {store.DEFAULT_QUEUE: Queue(store.DEFAULT_QUEUE)}
@@ -140,7 +144,7 @@ class AdmissionGate:
         if self._pending:  # a turn rolled back: its grants' rows go in again
             store.add_allocations(conn, rows=self._pending)
         self._sync_queues(store.list_queues(conn), now)
-        self._sync_foreign(store.live_allocations(conn), now)
+        self._sync_foreign(store.live_allocations(conn, other_than=self.owner), now)
         decisions = self._core.decide(now)
         rows = []
         for grant in decisions.started:

@@ -80,8 +80,9 @@ class Launching(ControllerParts):
             return {}
         from cubestudio.store import queues as queue_store
 
-        with self.db.begin() as conn:
-            return dict(queue_store.allocations_of(conn, run_id=self.run_id))
+        with self.db.begin() as conn:  # this process's from now on
+            held = queue_store.adopt_allocations(conn, run_id=self.run_id, owner=self.gate.owner)
+        return dict(held)
 
     def _free_grant(self, node: TaskNode) -> None:
         """The task's attempt ended, or it will not start: what it held goes back."""

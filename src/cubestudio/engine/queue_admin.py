@@ -68,7 +68,7 @@ def set_queue(
     NotFoundError for an unknown project, AdmissionError naming a bad value."""
     if accounts.get_project(conn, name=name) is None:
         raise NotFoundError(
-            f"no project {name}: a queue is named as its project (see `cube project list`)"
+            f"no project {name}: a queue is named as its project (`cube queue list` shows them)"
         )
     row = store.get_queue(conn, name=name)
     current = (

@@ -34,14 +34,23 @@ def save_queue(conn: Connection, *, row: dict[str, Any]) -> None:
         conn.execute(insert(queues).values(**row))
 
 
-def live_allocations(conn: Connection) -> list[RowMapping]:
-    """Every allocation whose run has not ended: what the pool has handed out."""
+def live_allocations(conn: Connection, *, other_than: str | None = None) -> list[RowMapping]:
+    """Every allocation whose run has not ended: what the pool has handed out (those of
+    owners other than ``other_than`` only, when given)."""
     query = (
         select(allocations)
         .join(runs, runs.c.id == allocations.c.run_id)
         .where(runs.c.status.not_in(_ENDED))
     )
+    if other_than is not None:
+        query = query.where(allocations.c.owner != other_than)
     return list(conn.execute(query).mappings())
+
+
+def adopt_allocations(conn: Connection, *, run_id: str, owner: str) -> dict[str, RowMapping]:
+    """The run's allocations, now held by ``owner`` (who took the run over)."""
+    conn.execute(update(allocations).where(allocations.c.run_id == run_id).values(owner=owner))
+    return allocations_of(conn, run_id=run_id)
 
 
 def allocations_of(conn: Connection, *, run_id: str) -> dict[str, RowMapping]:

@@ -233,10 +233,12 @@ def test_ray_plan_starts_a_head_then_workers_join_it() -> None:
     assert plan.ray.head_start == (
         "ray start --head --node-ip-address=127.0.0.1 --port=30000 "
         "--ray-client-server-port=30001 --dashboard-agent-listen-port=30002 "
-        "--include-dashboard=false --disable-usage-stats --block"
+        "--dashboard-agent-grpc-port=30003 --node-manager-port=30004 "
+        "--object-manager-port=30005 --metrics-export-port=30006 "
+        "--runtime-env-agent-port=30007 --include-dashboard=false --disable-usage-stats --block"
     )
     head = plan.workers[0]
-    assert head.ports == {"gcs": 30000, "client_server": 30001, "dashboard_agent": 30002}
+    assert head.ports == {"gcs": 30000, "client_server": 30001, **_node_ports(30002)}
     assert head.finishes  # the driver script's exit is the task's
     assert head.command is not None
     lines = head.command.splitlines()
@@ -245,16 +247,22 @@ def test_ray_plan_starts_a_head_then_workers_join_it() -> None:
     assert shlex.split(lines[-1]) == ["RAY_ADDRESS=127.0.0.1:30000", "sh", "-c", COMMAND]
     for worker in plan.workers[1:]:
         assert worker.service and not worker.finishes
-        assert worker.ports == {"dashboard_agent": 30002 + worker.rank}
+        first = 30002 + 6 * worker.rank  # six ports of its own per node, in plan order
+        assert worker.ports == _node_ports(first)
         assert worker.command is not None
-        wait, start = worker.command.splitlines()
+        wait, sockets, start = worker.command.splitlines()
+        assert sockets.startswith("cube_ray_tmp=$(mktemp -d /tmp/cube-ray.")
         assert "ray health-check --address=127.0.0.1:30000" in wait
         assert shlex.split(start) == [
             "ray",
             "start",
             "--address=127.0.0.1:30000",
             "--node-ip-address=127.0.0.1",
-            f"--dashboard-agent-listen-port={30002 + worker.rank}",
+            *(
+                f"{flag}={port}"
+                for flag, port in zip(RAY_FLAGS, range(first, first + 6), strict=True)
+            ),
+            "--temp-dir=$cube_ray_tmp",
             "--disable-usage-stats",
             "--block",
         ]
@@ -262,6 +270,22 @@ def test_ray_plan_starts_a_head_then_workers_join_it() -> None:
         assert worker.env == cube_env(worker, 3)
         assert worker.resources == PER_WORKER
     assert plan.demand == Resources(cpu=6, memory=12 * GI, gpu=3)
+
+
+RAY_FLAGS = (
+    "--dashboard-agent-listen-port",
+    "--dashboard-agent-grpc-port",
+    "--node-manager-port",
+    "--object-manager-port",
+    "--metrics-export-port",
+    "--runtime-env-agent-port",
+)
+
+
+def _node_ports(first: int) -> dict[str, int]:
+    names = ("dashboard_agent", "dashboard_agent_grpc", "node_manager", "object_manager")
+    names += ("metrics_export", "runtime_env_agent")
+    return {name: first + i for i, name in enumerate(names)}
 
 
 # -- every kind -------------------------------------------------------------------------------

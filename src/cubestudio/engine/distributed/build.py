@@ -71,7 +71,8 @@ def plan_for(
     members = _members(dkind, workers, ps)
     host_of: HostOf = (lambda _name: host) if isinstance(host, str) else host
     hosts = [host_of(f"{role}-{index}") for role, index in members]
-    counts = {"pytorch": 1, "tensorflow": len(members), "mpi": 0, "ray": 2 + len(members)}
+    ray_ports = 2 + len(RAY_NODE_PORTS) * len(members)
+    counts = {"pytorch": 1, "tensorflow": len(members), "mpi": 0, "ray": ray_ports}
     taken = _checked_ports(ports, counts[dkind], hosts, dkind)
     build = _BUILDERS[dkind]
     specs, mpi, ray = build(
@@ -160,8 +161,8 @@ def _checked_ports(
     if len(taken) != count or not all(_is_int(p) and 0 < p < 65536 for p in taken):
         raise ValueError(f"port source gave {taken!r} for {count} ports")
     owners = hosts if kind is DistributedKind.TENSORFLOW else [hosts[0]] * count
-    if kind is DistributedKind.RAY:  # head: gcs, client server, agent; then one per member
-        owners = [hosts[0], hosts[0], *hosts]
+    if kind is DistributedKind.RAY:  # head: gcs, client server; then each member's own
+        owners = [hosts[0], hosts[0], *(h for h in hosts for _ in RAY_NODE_PORTS)]
     pairs = list(zip(owners, taken, strict=True))
     if len(set(pairs)) != len(pairs):
         raise ValueError(f"port source gave a port twice on one host: {taken!r}")
@@ -327,14 +328,49 @@ def _wait_for_nodes(address: str, count: int) -> str:
     return f"{python} -c {shlex.quote(_NODES_PY)} {address} {count} {RAY_WAIT_SECONDS} || exit 1"
 
 
+# Each Ray node's own ports, given explicitly: left to Ray, the nodes of a gang, all started
+# at once on one machine, pick free ports at the same moment and may pick the same one (a
+# raylet then fails with "Address already in use").
+RAY_NODE_PORTS = (
+    "dashboard_agent",
+    "dashboard_agent_grpc",
+    "node_manager",
+    "object_manager",
+    "metrics_export",
+    "runtime_env_agent",
+)
+_RAY_FLAGS = {
+    "dashboard_agent": "--dashboard-agent-listen-port",
+    "dashboard_agent_grpc": "--dashboard-agent-grpc-port",
+    "node_manager": "--node-manager-port",
+    "object_manager": "--object-manager-port",
+    "metrics_export": "--metrics-export-port",
+    "runtime_env_agent": "--runtime-env-agent-port",
+}
+
+
+# A worker node's temporary folder (its sockets, logs) of its own: left to Ray, the worker
+# nodes of a gang, sharing one at a time, each take the first socket name not yet there
+# ("raylet.1", ...) and two may take the same one. Short, as a socket's path must be.
+_SOCKETS_DIR = (
+    "cube_ray_tmp=$(mktemp -d /tmp/cube-ray.XXXXXX) || exit 1; "
+    """trap 'rm -rf "$cube_ray_tmp"' EXIT; trap 'exit 143' TERM INT HUP"""
+)
+_SOCKETS = '--temp-dir="$cube_ray_tmp"'
+
+
+def _node_flags(ports: dict[str, int]) -> str:
+    return " ".join(f"{_RAY_FLAGS[name]}={ports[name]}" for name in RAY_NODE_PORTS)
+
+
 def _ray(ctx: _Context) -> _Built:
     gcs, client = next(ctx.ports), next(ctx.ports)
-    agents = [next(ctx.ports) for _ in ctx.members]
+    nodes = [{name: next(ctx.ports) for name in RAY_NODE_PORTS} for _ in ctx.members]
     head_host = ctx.hosts[0]
     address = f"{head_host}:{gcs}"
     head_start = (
         f"ray start --head --node-ip-address={head_host} --port={gcs} "
-        f"--ray-client-server-port={client} --dashboard-agent-listen-port={agents[0]} "
+        f"--ray-client-server-port={client} {_node_flags(nodes[0])} "
         "--include-dashboard=false --disable-usage-stats --block"
     )
     head_command = "\n".join(
@@ -346,15 +382,15 @@ def _ray(ctx: _Context) -> _Built:
             f"RAY_ADDRESS={address} sh -c {shlex.quote(ctx.command)}",
         ]
     )
-    head_ports = {"gcs": gcs, "client_server": client, "dashboard_agent": agents[0]}
+    head_ports = {"gcs": gcs, "client_server": client, **nodes[0]}
     specs = [ctx.spec(0, command=head_command, ports=head_ports)]
     for rank in range(1, len(ctx.members)):
         start = (
             f"ray start --address={address} --node-ip-address={ctx.hosts[rank]} "
-            f"--dashboard-agent-listen-port={agents[rank]} --disable-usage-stats --block"
+            f"{_node_flags(nodes[rank])} {_SOCKETS} --disable-usage-stats --block"
         )
-        command = f"{_wait_for_head(address)}\n{start}"
-        ports = {"dashboard_agent": agents[rank]}
+        command = f"{_wait_for_head(address)}\n{_SOCKETS_DIR}\n{start}"
+        ports = nodes[rank]
         specs.append(ctx.spec(rank, command=command, ports=ports, service=True))
     ray = RayPlan(address=address, head_start=head_start, driver=ctx.command)
     return specs, None, ray

@@ -64,6 +64,7 @@ def test_a_gangs_workers_and_their_own_logs(api: Api, engine: Any) -> None:
         ("worker-0", 1, "succeeded", 0),
     ]
     assert body["workers"][0]["ports"]["master"] > 0
+    assert all("usage" in w for w in body["workers"])  # None for members under a second
     log = api.call("GET", f"{base}/train/logs", dev, params={"worker": "1"})
     assert log.status_code == 200, log.text
     assert json.loads(log.text)["CUBE_WORKER"] == "worker-0"

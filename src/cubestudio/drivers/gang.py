@@ -32,6 +32,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from cubestudio.drivers.gang_output import STDOUT, MemberOutput, say, write_line
+from cubestudio.drivers.gang_usage import MemberUsage
 from cubestudio.engine.distributed.model import HOSTFILE_ENV, LaunchPlan, WorkerSpec
 from cubestudio.errors import CubeError
 
@@ -229,8 +230,16 @@ class Gang:
         """Wait for the outcome, stop whoever still runs, and return the exit code."""
         if not any(m.spec.finishes for m in self.members):
             self.outcome = 0  # nothing to wait for (a plan of services alone)
-        while self.outcome is None:
-            self._step(None)
+        usage = MemberUsage.from_env()
+        try:
+            while self.outcome is None:
+                self._step(usage.seconds_left() if usage else None)
+                if usage is not None and usage.seconds_left() == 0:
+                    running = [m for m in self.members if m.code is None]
+                    usage.sample({m.spec.name: (m.proc.pid, m.folder) for m in running})
+        finally:
+            if usage is not None:
+                usage.close()
         self._stop_the_rest()
         self._drain()
         return self.outcome

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cubestudio.drivers.gang_usage import read_usage
 from cubestudio.engine.distributed import LaunchPlan
 
 
@@ -51,6 +52,8 @@ def gang_status(folder: Path, *, finished: bool) -> dict[str, Any] | None:
                 "service": spec.service,
                 "state": state,
                 "exit_code": int(code) if code is not None and code.lstrip("-").isdigit() else None,
+                # its own process tree's latest CPU %, RSS (and GPU) and peaks (gang_usage.py)
+                "usage": read_usage(str(own)),
             }
         )
     return {

@@ -221,9 +221,8 @@ class AdmissionGate:
     def _restore(self, key: Key, row: Any, now: datetime) -> Grant | None:
         self._ensure_queue(row["queue"])
         need = Need(row["cpu"], row["memory"], row["gpu"], bool(row["shareable"]))
-        demand = Demand(
-            demand_id(key), row["queue"], row["granted_at"], need, row["workers"], row["priority"]
-        )
+        # when it was granted does not matter to a running demand: ``now`` stands in
+        demand = Demand(demand_id(key), row["queue"], now, need, row["workers"], row["priority"])
         try:
             return self._core.restore(demand, json.loads(row["gpus"]), now)
         except AdmissionError:

@@ -12,6 +12,11 @@ from cubestudio.store.tables import allocations, pool_lock, projects, queues, ru
 
 DEFAULT_QUEUE = "default"  # the default project's queue
 _ENDED = ("succeeded", "failed", "stopped")
+# What admission needs of an allocation (read at every decision: no timestamps to convert).
+_HELD = (
+    *("run_id", "task_name", "queue", "priority", "cpu", "memory", "gpu", "shareable"),
+    *("workers", "gpus"),
+)
 
 
 def lock_pool(conn: Connection) -> None:
@@ -38,7 +43,7 @@ def live_allocations(conn: Connection, *, other_than: str | None = None) -> list
     """Every allocation whose run has not ended: what the pool has handed out (those of
     owners other than ``other_than`` only, when given)."""
     query = (
-        select(allocations)
+        select(*(allocations.c[name] for name in _HELD))
         .join(runs, runs.c.id == allocations.c.run_id)
         .where(runs.c.status.not_in(_ENDED))
     )

@@ -288,3 +288,26 @@ def test_a_bad_gang_file_is_refused_with_a_reason(attempt: Attempt) -> None:
     )
     assert done.returncode == 2
     assert b"kill_grace must be a number of seconds" in done.stderr
+
+
+def test_each_members_own_use_and_peaks_are_sampled(attempt: Attempt) -> None:
+    """worker-0 holds 60 MB for a while; the master holds little: each member's usage file
+    has its own tree's figures, not the gang's sum."""
+    hold = (
+        f"{shlex.quote(sys.executable)} -c 'import time; b = bytearray(60 << 20); time.sleep(1.6)'"
+    )
+    plan = with_command(make_plan("pytorch"), hold, "worker-0")
+    plan = with_command(
+        plan, f"{shlex.quote(sys.executable)} -c 'import time; time.sleep(1.6)'", "master-0"
+    )
+    attempt.folder.parent.mkdir(exist_ok=True)
+    proc = attempt.start(plan)
+    proc.wait(timeout=30)
+    assert proc.returncode == 0, attempt.log()
+    usage = {
+        name: json.loads((attempt.member(name) / "usage").read_text())
+        for name in ("master-0", "worker-0")
+    }
+    assert usage["worker-0"]["rss_max"] >= 60 << 20
+    assert usage["master-0"]["rss_max"] < 60 << 20
+    assert all(u["samples"] >= 1 and u["cpu_max"] >= 0 for u in usage.values())

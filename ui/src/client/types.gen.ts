@@ -1465,6 +1465,51 @@ export type Worker = {
      * State
      */
     state: string;
+    usage: WorkerUsage | null;
+};
+
+/**
+ * WorkerUsage
+ *
+ * The member's own process tree: latest figures and peaks (sampled by its supervisor).
+ */
+export type WorkerUsage = {
+    /**
+     * At
+     */
+    at: number;
+    /**
+     * Cpu
+     */
+    cpu: number;
+    /**
+     * Cpu Max
+     */
+    cpu_max: number;
+    /**
+     * Gpu Mem
+     */
+    gpu_mem: number | null;
+    /**
+     * Gpu Mem Max
+     */
+    gpu_mem_max: number | null;
+    /**
+     * Gpu Util
+     */
+    gpu_util: number | null;
+    /**
+     * Rss
+     */
+    rss: number;
+    /**
+     * Rss Max
+     */
+    rss_max: number;
+    /**
+     * Samples
+     */
+    samples: number;
 };
 
 /**

@@ -23,6 +23,7 @@ function member(name: string, rank: number, state: string, over: object = {}) {
     service: false,
     state,
     exit_code: null,
+    usage: null,
     ...over,
   };
 }
@@ -35,7 +36,13 @@ const GANG: Workers = {
   failure: "worker-1 (rank 2) failed first: exit code 3",
   workers: [
     member("master-0", 0, "stopped", { ports: { master: 29500 }, gpus: "0,1", exit_code: -15 }),
-    member("worker-0", 1, "running", { gpus: "2" }),
+    member("worker-0", 1, "running", {
+      gpus: "2",
+      usage: {
+        ...{ at: 1, cpu: 50, rss: 64 * 2 ** 20, gpu_util: null, gpu_mem: null, samples: 3 },
+        ...{ cpu_max: 98, rss_max: 128 * 2 ** 20, gpu_mem_max: null },
+      },
+    }),
     member("worker-1", 2, "failed", { exit_code: 3 }),
     member("worker-2", 3, "not_started"),
   ],
@@ -56,7 +63,11 @@ describe("WorkersPanel", () => {
     render(<WorkersPanel runId="r1" task="train" />, { wrapper: withQueries().wrapper });
     const master = await screen.findByTestId("worker-master-0");
     const cells = within(master).getAllByRole("cell").map((c) => c.textContent);
-    expect(cells).toEqual(["master-0", "master", "0", "stopped", "-15", "0,1", "master:29500"]);
+    expect(cells).toEqual([
+      ...["master-0", "master", "0", "stopped", "-15", "—", "—", "0,1", "master:29500"],
+    ]);
+    const worker = within(await screen.findByTestId("worker-worker-0"));
+    expect(worker.getByTestId("worker-memory").textContent).toBe("64 MiB (128 MiB)");
     const states = ["master-0", "worker-0", "worker-1", "worker-2"].map((name) =>
       within(screen.getByTestId(`worker-${name}`)).getByText(/./, { selector: ".status" }),
     );

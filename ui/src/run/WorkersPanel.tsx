@@ -3,6 +3,7 @@
 // Shows nothing for a task that is not distributed.
 import { useTaskWorkers, type Worker, type Workers } from "../api/workers";
 import { Status } from "../components/Status";
+import { formatBytes, formatPercent } from "./units";
 
 export function WorkersPanel({ runId, task }: { runId: string; task: string }) {
   const workers = useTaskWorkers(runId, task);
@@ -32,6 +33,8 @@ export function WorkersTable({ gang }: { gang: Workers }) {
             <th>Rank</th>
             <th>State</th>
             <th>Exit</th>
+            <th title="its own process tree: latest (peak)">CPU</th>
+            <th title="its own process tree's RSS: latest (peak)">Memory</th>
             <th>GPUs</th>
             <th>Ports</th>
           </tr>
@@ -50,7 +53,8 @@ export function WorkersTable({ gang }: { gang: Workers }) {
 }
 
 function WorkerRow({ worker }: { worker: Worker }) {
-  const ports = Object.entries(worker.ports);
+  const ports = Object.entries(worker.ports).map(([name, port]) => `${name}:${port}`);
+  const usage = worker.usage;
   return (
     <tr data-testid={`worker-${worker.name}`}>
       <td className="mono" title={worker.host ? `on ${worker.host}` : undefined}>
@@ -65,9 +69,15 @@ function WorkerRow({ worker }: { worker: Worker }) {
         <Status status={worker.state} />
       </td>
       <td className="mono">{worker.exit_code ?? "—"}</td>
+      <td className="mono" data-testid="worker-cpu">
+        {usage ? `${formatPercent(usage.cpu)} (${formatPercent(usage.cpu_max)})` : "—"}
+      </td>
+      <td className="mono" data-testid="worker-memory">
+        {usage ? `${formatBytes(usage.rss)} (${formatBytes(usage.rss_max)})` : "—"}
+      </td>
       <td className="mono">{worker.gpus || "—"}</td>
-      <td className="mono">
-        {ports.length ? ports.map(([name, port]) => `${name}:${port}`).join(" ") : "—"}
+      <td className="mono" title={ports.join("\n") || undefined}>
+        {ports.length > 2 ? `${ports.slice(0, 2).join(" ")} +${ports.length - 2}` : ports.join(" ") || "—"}
       </td>
     </tr>
   );

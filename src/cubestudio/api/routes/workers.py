@@ -16,6 +16,20 @@ from cubestudio.errors import NotFoundError
 router = APIRouter(tags=["runs"])
 
 
+class WorkerUsage(BaseModel):
+    """The member's own process tree: latest figures and peaks (sampled by its supervisor)."""
+
+    at: float  # unix time of the latest sample
+    cpu: float  # percent of one core
+    rss: int  # bytes
+    gpu_util: float | None
+    gpu_mem: int | None
+    samples: int
+    cpu_max: float
+    rss_max: int
+    gpu_mem_max: int | None
+
+
 class Worker(BaseModel):
     name: str
     role: str
@@ -26,6 +40,7 @@ class Worker(BaseModel):
     service: bool  # runs until stopped (TensorFlow ps, Ray workers)
     state: str  # starting, running, succeeded, failed, stopped, not_started, booked
     exit_code: int | None
+    usage: WorkerUsage | None  # None: not sampled (ended within a second, or sampling off)
 
 
 class Workers(BaseModel):

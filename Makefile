@@ -89,13 +89,14 @@ test: install extras services browser mpi lint typecheck ui ui-check ## the whol
 screenshots: install browser ui ## a PNG of each page and step of the browser tests, in build/screenshots/
 	CUBE_REQUIRE_UI=1 CUBE_SCREENSHOTS=build/screenshots $(BIN)/pytest -q tests/e2e
 
-bench: install browser ui ## print the benchmarks' figures: engine overhead, scheduler backfill, logs, engine service, API load, admission, monitoring, the UI editor
+bench: install browser ui ## print the benchmarks' figures: engine overhead, scheduler backfill, logs, engine service, API load, admission (the core and through the store), monitoring, the UI editor
 	$(BIN)/python bench/engine_overhead.py
 	$(BIN)/python bench/scheduler_backfill.py
 	$(BIN)/python bench/logs.py
 	$(BIN)/python bench/engine_service.py
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/admission.py
+	$(BIN)/python bench/admission_gate.py
 	$(BIN)/python bench/monitoring.py
 	$(BIN)/python bench/ui_editor.py
 

@@ -64,7 +64,12 @@ def test_a_gangs_workers_and_their_own_logs(api: Api, engine: Any) -> None:
         ("worker-0", 1, "succeeded", 0),
     ]
     assert body["workers"][0]["ports"]["master"] > 0
-    assert all("usage" in w for w in body["workers"])  # None for members under a second
+    assert all("usage" in w and w["series"] is None for w in body["workers"])
+    with_series = api.call("GET", f"{base}/train/workers", dev, params={"series": "true"}).json()
+    assert all(
+        set(w["series"]) == {"at", "cpu", "rss", "gpu_util", "gpu_mem"}
+        for w in with_series["workers"]
+    )
     log = api.call("GET", f"{base}/train/logs", dev, params={"worker": "1"})
     assert log.status_code == 200, log.text
     assert json.loads(log.text)["CUBE_WORKER"] == "worker-0"

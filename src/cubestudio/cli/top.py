@@ -66,16 +66,48 @@ def show(view: Callable[[], dict[str, Any]], *, once: bool, json_out: bool, ever
 
 
 def _reader(db: Any, run_id: str) -> Any:
+    from cubestudio.drivers.gang_status import gang_status
     from cubestudio.monitor.report import run_row, snapshot
 
     with db.read() as conn:
         full_id = run_row(conn, run_id=run_id)["id"]
+    runs_dir = get_settings().runs_dir
+
+    def members(task: str, attempt: int, running: bool) -> dict[str, Any] | None:
+        folder = runs_dir / full_id / task / str(attempt)
+        return gang_status(folder, finished=not running)
 
     def view() -> dict[str, Any]:
         with db.read() as conn:
-            return snapshot(conn, run=run_row(conn, run_id=full_id))
+            snap = snapshot(conn, run=run_row(conn, run_id=full_id))
+        return with_workers(snap, members)
 
     return view
+
+
+WorkersOf = Callable[[str, int, bool], "dict[str, Any] | None"]
+
+
+def with_workers(snap: dict[str, Any], workers_of: WorkersOf) -> dict[str, Any]:
+    """The snapshot with each distributed task's members (``workers``: name, state, its own
+    latest CPU and RSS and their peaks, as its gang supervisor sampled them)."""
+    for task in snap["tasks"]:
+        gang = workers_of(task["task"], task["attempt"], task["status"] == "running")
+        if gang is None:
+            continue
+        task["workers"] = [_member(w) for w in gang["workers"]]
+    return snap
+
+
+def _member(worker: dict[str, Any]) -> dict[str, Any]:
+    usage = worker.get("usage") or {}
+    return {
+        "name": worker["name"],
+        "state": worker["state"],
+        "cpu_percent": usage.get("cpu"),
+        "rss_bytes": usage.get("rss"),
+        "peak": {"cpu_percent": usage.get("cpu_max"), "rss_bytes": usage.get("rss_max")},
+    }
 
 
 def _console() -> Any:
@@ -114,9 +146,27 @@ def _table(snap: dict[str, Any]) -> Any:
                 human_bytes(t["peak"]["gpu_mem_bytes"]),
             ]
         table.add_row(*cells, style="cyan" if running else "dim")
+        for member in t.get("workers", []):
+            table.add_row(*_member_cells(member, len(columns)), style="dim")
     if not tasks:
         table.caption = "no samples yet (a task is sampled about once a second while it runs)"
     return table
+
+
+def _member_cells(member: dict[str, Any], width: int) -> list[str]:
+    """A member's row under its task: its own process tree (the task's row sums them)."""
+    running = member["state"] == "running"
+    cpu, peak = member["cpu_percent"], member["peak"]
+    cells = [
+        f"  {member['name']}",
+        "",
+        member["state"],
+        f"{cpu:.1f}" if running and cpu is not None else "-",
+        f"{peak['cpu_percent']:.1f}" if peak["cpu_percent"] is not None else "-",
+        human_bytes(member["rss_bytes"]) if running else "-",
+        human_bytes(peak["rss_bytes"]),
+    ]
+    return cells + ["-"] * (width - len(cells))
 
 
 def human_bytes(size: int | None) -> str:

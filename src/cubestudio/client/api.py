@@ -186,6 +186,14 @@ class Client:
         where = f"/projects/{quote(name, safe='')}/queue"
         return dict(self.http.json("PUT", where, json=changes))
 
+    def task_workers(self, run_id: str, task: str, attempt: int) -> dict[str, Any] | None:
+        """A distributed task's members (None for a task that is not distributed)."""
+        where = self.path(f"/runs/{quote(run_id, safe='')}/tasks/{quote(task, safe='')}/workers")
+        try:
+            return dict(self.http.json("GET", where, params={"attempt": attempt}))
+        except NotFound:
+            return None
+
     def run_metrics(self, run_id: str) -> dict[str, Any]:
         """Each sampled attempt's latest sample, peaks and series: `cube top --once
         --json`'s object, each task with its ``series`` (columns) added. The full id."""

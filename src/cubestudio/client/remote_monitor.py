@@ -29,16 +29,19 @@ def top(
     target: Target, run_id: str, once: bool = False, json_out: bool = False, every: float = 1.0
 ) -> None:
     """As `cube top RUN`, from the samples the server's engine stored."""
-    from cubestudio.cli.top import show
+    from cubestudio.cli.top import show, with_workers
 
     with session(target) as client:
         full_id = open_run(client, run_id).id
+
+        def members(task: str, attempt: int, running: bool) -> dict[str, Any] | None:
+            return client.task_workers(full_id, task, attempt)
 
         def view() -> dict[str, Any]:
             snap = client.run_metrics(full_id)
             for task in snap["tasks"]:
                 del task["series"]  # the API's addition to the snapshot
-            return snap
+            return with_workers(snap, members)
 
         show(view, once=once, json_out=json_out, every=every)
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cubestudio.drivers.gang_usage import read_usage
+from cubestudio.drivers.gang_usage import read_series, read_usage
 from cubestudio.engine.distributed import LaunchPlan
 
 
@@ -19,7 +19,7 @@ def _line(path: Path) -> str | None:
     return text[:-1] if text.endswith("\n") else None
 
 
-def gang_status(folder: Path, *, finished: bool) -> dict[str, Any] | None:
+def gang_status(folder: Path, *, finished: bool, series: bool = False) -> dict[str, Any] | None:
     """The attempt's members, or None when the attempt has no gang (not distributed, or its
     launch never began). ``finished``: the attempt ended (a member with no exit status was
     then stopped with the others)."""
@@ -54,6 +54,7 @@ def gang_status(folder: Path, *, finished: bool) -> dict[str, Any] | None:
                 "exit_code": int(code) if code is not None and code.lstrip("-").isdigit() else None,
                 # its own process tree's latest CPU %, RSS (and GPU) and peaks (gang_usage.py)
                 "usage": read_usage(str(own)),
+                **({"series": read_series(str(own))} if series else {}),
             }
         )
     return {

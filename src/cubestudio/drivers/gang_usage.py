@@ -2,9 +2,11 @@
 
 The engine samples a whole attempt (its wrapper's process tree, monitor/): for a gang, that
 is every member summed. The supervisor also samples each member's own tree about once a
-second (CUBE_MONITOR_INTERVAL; 0: off) with the same sampler and keeps, per member, the
-latest figures and the peaks in ``<attempt>/workers/<name>/usage`` (one JSON object,
-replaced whole), which the workers API and the run view show.
+second (CUBE_MONITOR_INTERVAL; 0: off) with the same sampler and downsampling as the engine
+(monitor/series.py), and keeps per member, in ``<attempt>/workers/<name>/``: ``usage`` (one
+JSON object, replaced whole: the latest figures and the exact peaks) and ``series`` (the
+downsampled points, one JSON array per line: at, cpu, rss, gpu_util, gpu_mem), which the
+workers API, the run view and `cube top` show.
 """
 
 from __future__ import annotations
@@ -15,22 +17,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from cubestudio.monitor.sampler import TreeSampler
+from cubestudio.monitor.sampler import Sample, TreeSampler
+from cubestudio.monitor.series import AttemptSeries
 
-
-@dataclass
-class _Peaks:
-    samples: int = 0
-    cpu_max: float = 0.0
-    rss_max: int = 0
-    gpu_mem_max: int | None = None
+SERIES_COLUMNS = ("at", "cpu", "rss", "gpu_util", "gpu_mem")
 
 
 @dataclass
 class MemberUsage:
     interval: float
     sampler: TreeSampler = field(default_factory=TreeSampler)
-    _peaks: dict[str, _Peaks] = field(default_factory=dict)
+    _series: dict[str, AttemptSeries] = field(default_factory=dict)
+    _folders: dict[str, str] = field(default_factory=dict)
     _next: float = 0.0
 
     @staticmethod
@@ -49,24 +47,43 @@ class MemberUsage:
         self._next = time.monotonic() + self.interval
         taken = self.sampler.sample({name: pid for name, (pid, _) in members.items()}, time.time())
         for name, sample in taken.items():
-            peaks = self._peaks.setdefault(name, _Peaks())
-            peaks.samples += 1
-            peaks.cpu_max = max(peaks.cpu_max, sample.cpu)
-            peaks.rss_max = max(peaks.rss_max, sample.rss)
-            if sample.gpu_mem is not None:
-                peaks.gpu_mem_max = max(peaks.gpu_mem_max or 0, sample.gpu_mem)
-            usage = {
-                "at": sample.at,
-                "cpu": sample.cpu,
-                "rss": sample.rss,
-                "gpu_util": sample.gpu_util,
-                "gpu_mem": sample.gpu_mem,
-                **vars(peaks),
-            }
-            _write_json(os.path.join(members[name][1], "usage"), usage)
+            series = self._series.setdefault(name, AttemptSeries(started=sample.at))
+            self._folders[name] = members[name][1]
+            series.add(sample)
+            self._write(name, series)
 
     def close(self) -> None:
+        """The gang ended: every member's last samples become a point too."""
+        for name, series in self._series.items():
+            series.close()
+            self._write(name, series)
         self.sampler.close()
+
+    def _write(self, name: str, series: AttemptSeries) -> None:
+        folder, latest, peaks = self._folders[name], series.latest, series.peaks
+        assert latest is not None
+        points = series.take_pending()
+        if points:
+            with open(os.path.join(folder, "series"), "a", encoding="utf-8") as out:
+                out.writelines(json.dumps(_point(p)) + "\n" for p in points)
+        usage = {
+            "at": latest.at,
+            "cpu": latest.cpu,
+            "rss": latest.rss,
+            "gpu_util": latest.gpu_util,
+            "gpu_mem": latest.gpu_mem,
+            "samples": peaks.samples,
+            "cpu_avg": peaks.cpu_avg,
+            "cpu_max": peaks.cpu,
+            "rss_max": peaks.rss,
+            "gpu_util_max": peaks.gpu_util,
+            "gpu_mem_max": peaks.gpu_mem,
+        }
+        _write_json(os.path.join(folder, "usage"), usage)
+
+
+def _point(sample: Sample) -> list[Any]:
+    return [sample.at, sample.cpu, sample.rss, sample.gpu_util, sample.gpu_mem]
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -85,3 +102,20 @@ def read_usage(folder: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def read_series(folder: str) -> dict[str, list[Any]]:
+    """The member's points as columns (as the metrics API gives an attempt's series)."""
+    columns: dict[str, list[Any]] = {name: [] for name in SERIES_COLUMNS}
+    try:
+        with open(os.path.join(folder, "series"), encoding="utf-8") as file:
+            for line in file:
+                try:
+                    point = json.loads(line)
+                except ValueError:
+                    continue  # a line being written
+                for name, value in zip(SERIES_COLUMNS, point, strict=False):
+                    columns[name].append(value)
+    except OSError:
+        pass
+    return columns

@@ -36,7 +36,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cubestudio.engine.admission import Admission, AdmissionError, Demand, Grant, Pool, Queue
+from cubestudio.engine.admission import (
+    Admission,
+    AdmissionError,
+    Demand,
+    Grant,
+    Pool,
+    Queue,
+    reasons,
+)
 from cubestudio.engine.admission import Resources as Need
 from cubestudio.store import queues as store
 
@@ -89,6 +97,22 @@ class AdmissionGate:
         self._core.submit(demand)
         self._waiting[key] = demand
         self._dirty = True
+
+    def never_fits(self, need: Need, workers: int) -> str | None:
+        """Why a task can never start on this process's pool (more than all of it), or
+        None. Such a task fails at once rather than wait for a pool that will not grow
+        (a queue's capability can be raised: a task over it waits, with its reason)."""
+        pool = self.pool
+        asked = {
+            "gpu": (need.gpu * workers, len(pool.gpus)),
+            "cpu": (round(need.cpu * 1000) * workers, round(pool.cpu * 1000)),
+            "memory": (need.memory * workers, pool.memory),
+        }
+        for dim, (wanted, total) in asked.items():
+            if wanted > total:
+                reason = reasons.pool_never(dim, wanted, total)
+                return "cannot start: " + reason.removeprefix("queued: ")
+        return None
 
     def withdraw(self, key: Key) -> None:
         """A waiting task will not start (stopped, or its run is no longer ours)."""

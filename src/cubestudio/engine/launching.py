@@ -44,10 +44,15 @@ class Launching(ControllerParts):
     def _submit(self, node: TaskNode, template: TemplateSpec | None, now: datetime) -> None:
         assert self.gate is not None
         workers = demands.gang_size(node, template) if template is not None else 1
+        need = demands.need_of(demands.resources_of(node, template))
+        problem = self.gate.never_fits(need, workers)
+        if problem is not None:  # this process's pool cannot ever hold it: say so, not wait
+            self._launch(node, now, refused=problem)
+            return
         self.gate.submit(
             (self.run_id, node.name),
             queue=self.queue,
-            need=demands.need_of(demands.resources_of(node, template)),
+            need=need,
             workers=workers,
             priority=demands.priority_of(node, self.spec),
             now=now,
@@ -90,7 +95,8 @@ class Launching(ControllerParts):
             self.gate.release((self.run_id, node.name))
             self._batch.allocations_dropped.append(node.name)
 
-    def _launch(self, node: TaskNode, now: datetime) -> None:
+    def _launch(self, node: TaskNode, now: datetime, *, refused: str | None = None) -> None:
+        """Start the task's next attempt; ``refused``: fail it at once with that reason."""
         number = node.attempts + 1
         key = AttemptKey(self.run_id, node.name, number)
         attempt = AttemptNode(
@@ -102,9 +108,11 @@ class Launching(ControllerParts):
         node.attempt = attempt
         self._batch.new_attempts.append((node.name, attempt))
         try:
+            if refused is not None:
+                raise RenderError(refused)
             request = self._request(node, number)
         except RenderError as err:
-            message = f"cannot render the task's templates: {err}"
+            message = refused or f"cannot render the task's templates: {err}"
             self._move(node, TaskState.RUNNING, now, attempts=number, started_at=now)
             self._note(key, message)
             self._end_attempt(node, AttemptState.FAILED, now, None, message)

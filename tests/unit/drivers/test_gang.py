@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cubestudio.drivers.gang_usage import read_series
 from cubestudio.engine.distributed import LaunchPlan, LocalPorts, SequentialPorts, plan_for
 from cubestudio.spec.model import Resources
 from tests.unit.drivers.waits import gone
@@ -311,3 +312,5 @@ def test_each_members_own_use_and_peaks_are_sampled(attempt: Attempt) -> None:
     assert usage["worker-0"]["rss_max"] >= 60 << 20
     assert usage["master-0"]["rss_max"] < 60 << 20
     assert all(u["samples"] >= 1 and u["cpu_max"] >= 0 for u in usage.values())
+    series = read_series(str(attempt.member("worker-0")))
+    assert len(series["at"]) >= 1 and max(series["rss"]) >= 60 << 20  # its downsampled points

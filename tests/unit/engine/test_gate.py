@@ -125,3 +125,17 @@ def test_a_controller_launches_what_its_gate_grants(db: Database) -> None:
     with db.begin() as conn:
         held = {r["task_name"]: json.loads(r["gpus"]) for r in queue_store.live_allocations(conn)}
     assert held == {"b": [[2, 3]], "c": [[0, 1]]}  # a's row went with its attempt's end
+
+
+def test_a_task_larger_than_the_whole_pool_fails_at_once_with_the_fix(db: Database) -> None:
+    text = "name: big\ntasks:\n  - {name: t, command: 'true', resources: {gpu: 8}}\n"
+    run_id = create_run(db, spec=load_pipeline_text(text), params={}, now=T0)
+    driver = MemoryDriver()
+    ctl = load_controller(db, driver, run_id, kill_grace=5, gate=AdmissionGate(POOL))
+    ctl.start(T0)
+    assert driver.launched == [] and ctl.done
+    node = ctl.by_name["t"]
+    assert node.message == (
+        "cannot start: needs 8 gpu, more than the pool's 4 gpu; lower the task's resources "
+        "or raise CUBE_POOL_GPU"
+    )

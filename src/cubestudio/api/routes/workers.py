@@ -25,9 +25,21 @@ class WorkerUsage(BaseModel):
     gpu_util: float | None
     gpu_mem: int | None
     samples: int
+    cpu_avg: float
     cpu_max: float
     rss_max: int
+    gpu_util_max: float | None
     gpu_mem_max: int | None
+
+
+class WorkerSeries(BaseModel):
+    """Its downsampled points as columns (as a run's metrics give an attempt's)."""
+
+    at: list[float]
+    cpu: list[float]
+    rss: list[int]
+    gpu_util: list[float | None]
+    gpu_mem: list[int | None]
 
 
 class Worker(BaseModel):
@@ -41,6 +53,7 @@ class Worker(BaseModel):
     state: str  # starting, running, succeeded, failed, stopped, not_started, booked
     exit_code: int | None
     usage: WorkerUsage | None  # None: not sampled (ended within a second, or sampling off)
+    series: WorkerSeries | None = None  # with ?series=true
 
 
 class Workers(BaseModel):
@@ -60,11 +73,12 @@ def task_workers(
     run_id: str,
     task: str,
     attempt: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    series: Annotated[bool, Query(description="each member's downsampled points too")] = False,
 ) -> dict[str, Any]:
     """The members of the attempt's gang (the latest attempt unless ``attempt``)."""
     run = run_of(db, project, run_id)
     chosen = attempt_of(db, request, run, task_row(db, run["id"], task), attempt, follow=False)
-    status = gang_status(chosen.folder, finished=chosen.finished)
+    status = gang_status(chosen.folder, finished=chosen.finished, series=series)
     if status is None:
         raise NotFoundError(
             f"task '{task}' is not a distributed task (or attempt {chosen.number} never "

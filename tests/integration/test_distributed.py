@@ -323,3 +323,20 @@ def test_the_ray_template_runs_the_script_once_every_worker_joined(
         (cube_sqlite.home / "runs" / result["run_id"] / "train" / "1" / "gang.json").read_text()
     )
     assert f"[head-0] address {gang['plan']['ray']['address']}" in log
+
+
+def test_cube_top_shows_each_members_own_use_under_its_task(gangs: Cube, tmp_path: Path) -> None:
+    script = tmp_path / "hold.py"
+    script.write_text(
+        "import os, time\n"
+        "b = bytearray((48 if os.environ['RANK'] == '1' else 4) << 20)\n"
+        "time.sleep(2)\n"
+    )
+    result = _run(gangs, tmp_path, _task("pytorch", {"script": str(script)}), expect=0)
+    top = gangs.json("top", result["run_id"], "--json", expect=0)
+    members = {w["name"]: w for w in top["tasks"][0]["workers"]}
+    assert sorted(members) == ["master-0", "worker-0"]
+    assert members["worker-0"]["peak"]["rss_bytes"] >= 48 << 20
+    assert members["master-0"]["peak"]["rss_bytes"] < 48 << 20
+    table = gangs("top", result["run_id"], "--once").stdout
+    assert "  worker-0" in table and "  master-0" in table

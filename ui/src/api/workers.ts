@@ -36,7 +36,8 @@ export function useTaskWorkers(runId: string, task: string) {
     queryKey: [...workersKey(project, runId, task), { attempts, status }],
     queryFn: async (): Promise<Workers | null> => {
       try {
-        return await unwrap(runsTaskWorkers({ path: { project, run_id: runId, task } }));
+        const path = { project, run_id: runId, task };
+        return await unwrap(runsTaskWorkers({ path, query: { series: true } }));
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;

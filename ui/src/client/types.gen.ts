@@ -1457,6 +1457,7 @@ export type Worker = {
      * Role
      */
     role: string;
+    series?: WorkerSeries | null;
     /**
      * Service
      */
@@ -1466,6 +1467,34 @@ export type Worker = {
      */
     state: string;
     usage: WorkerUsage | null;
+};
+
+/**
+ * WorkerSeries
+ *
+ * Its downsampled points as columns (as a run's metrics give an attempt's).
+ */
+export type WorkerSeries = {
+    /**
+     * At
+     */
+    at: Array<number>;
+    /**
+     * Cpu
+     */
+    cpu: Array<number>;
+    /**
+     * Gpu Mem
+     */
+    gpu_mem: Array<number | null>;
+    /**
+     * Gpu Util
+     */
+    gpu_util: Array<number | null>;
+    /**
+     * Rss
+     */
+    rss: Array<number>;
 };
 
 /**
@@ -1483,6 +1512,10 @@ export type WorkerUsage = {
      */
     cpu: number;
     /**
+     * Cpu Avg
+     */
+    cpu_avg: number;
+    /**
      * Cpu Max
      */
     cpu_max: number;
@@ -1498,6 +1531,10 @@ export type WorkerUsage = {
      * Gpu Util
      */
     gpu_util: number | null;
+    /**
+     * Gpu Util Max
+     */
+    gpu_util_max: number | null;
     /**
      * Rss
      */
@@ -3389,6 +3426,12 @@ export type RunsTaskWorkersData = {
          * Attempt
          */
         attempt?: number | null;
+        /**
+         * Series
+         *
+         * each member's downsampled points too
+         */
+        series?: boolean;
     };
     url: '/api/v1/projects/{project}/runs/{run_id}/tasks/{task}/workers';
 };

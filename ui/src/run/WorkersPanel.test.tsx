@@ -42,6 +42,10 @@ const GANG: Workers = {
         ...{ at: 1, cpu: 50, rss: 64 * 2 ** 20, gpu_util: null, gpu_mem: null, samples: 3 },
         ...{ cpu_max: 98, rss_max: 128 * 2 ** 20, gpu_mem_max: null },
       },
+      series: {
+        ...{ at: [1, 2, 3], cpu: [10, 60, 50], rss: [2 ** 20, 2 ** 26, 2 ** 26] },
+        ...{ gpu_util: [null, null, null], gpu_mem: [null, null, null] },
+      },
     }),
     member("worker-1", 2, "failed", { exit_code: 3 }),
     member("worker-2", 3, "not_started"),
@@ -67,7 +71,9 @@ describe("WorkersPanel", () => {
       ...["master-0", "master", "0", "stopped", "-15", "—", "—", "0,1", "master:29500"],
     ]);
     const worker = within(await screen.findByTestId("worker-worker-0"));
-    expect(worker.getByTestId("worker-memory").textContent).toBe("64 MiB (128 MiB)");
+    expect(worker.getByTestId("worker-memory").textContent).toBe("64 MiB"); // running: now
+    expect(worker.getByTestId("worker-memory").title).toBe("peak 128 MiB");
+    expect(worker.getByLabelText("worker-0 memory over time")).toBeTruthy();
     const states = ["master-0", "worker-0", "worker-1", "worker-2"].map((name) =>
       within(screen.getByTestId(`worker-${name}`)).getByText(/./, { selector: ".status" }),
     );

@@ -3,6 +3,7 @@
 // Shows nothing for a task that is not distributed.
 import { useTaskWorkers, type Worker, type Workers } from "../api/workers";
 import { Status } from "../components/Status";
+import { Sparkline } from "./Sparkline";
 import { formatBytes, formatPercent } from "./units";
 
 export function WorkersPanel({ runId, task }: { runId: string; task: string }) {
@@ -25,6 +26,7 @@ export function WorkersTable({ gang }: { gang: Workers }) {
           {gang.failure}
         </p>
       )}
+      <div className="workers-scroll">
       <table className="list compact">
         <thead>
           <tr>
@@ -33,8 +35,8 @@ export function WorkersTable({ gang }: { gang: Workers }) {
             <th>Rank</th>
             <th>State</th>
             <th>Exit</th>
-            <th title="its own process tree: latest (peak)">CPU</th>
-            <th title="its own process tree's RSS: latest (peak)">Memory</th>
+            <th title="its own process tree: now while it runs, else its peak">CPU</th>
+            <th title="its own process tree's RSS: now while it runs, else its peak">Memory</th>
             <th>GPUs</th>
             <th>Ports</th>
           </tr>
@@ -45,6 +47,7 @@ export function WorkersTable({ gang }: { gang: Workers }) {
           ))}
         </tbody>
       </table>
+      </div>
       <p className="hint" data-testid="workers-policy">
         {policyText(gang)}
       </p>
@@ -55,6 +58,7 @@ export function WorkersTable({ gang }: { gang: Workers }) {
 function WorkerRow({ worker }: { worker: Worker }) {
   const ports = Object.entries(worker.ports).map(([name, port]) => `${name}:${port}`);
   const usage = worker.usage;
+  const running = worker.state === "running";
   return (
     <tr data-testid={`worker-${worker.name}`}>
       <td className="mono" title={worker.host ? `on ${worker.host}` : undefined}>
@@ -69,11 +73,19 @@ function WorkerRow({ worker }: { worker: Worker }) {
         <Status status={worker.state} />
       </td>
       <td className="mono">{worker.exit_code ?? "—"}</td>
-      <td className="mono" data-testid="worker-cpu">
-        {usage ? `${formatPercent(usage.cpu)} (${formatPercent(usage.cpu_max)})` : "—"}
+      <td className="mono" data-testid="worker-cpu" title={usage ? `peak ${formatPercent(usage.cpu_max)}` : undefined}>
+        {usage ? (running ? formatPercent(usage.cpu) : `peak ${formatPercent(usage.cpu_max)}`) : "—"}
       </td>
-      <td className="mono" data-testid="worker-memory">
-        {usage ? `${formatBytes(usage.rss)} (${formatBytes(usage.rss_max)})` : "—"}
+      <td className="mono" data-testid="worker-memory" title={usage ? `peak ${formatBytes(usage.rss_max)}` : undefined}>
+        {usage ? (running ? formatBytes(usage.rss) : `peak ${formatBytes(usage.rss_max)}`) : "—"}
+        {worker.series && worker.series.at.length > 1 && (
+          <Sparkline
+            points={worker.series.at.map((at, i) => ({ t: at * 1000, v: worker.series!.rss[i] }))}
+            width={80}
+            height={16}
+            label={`${worker.name} memory over time`}
+          />
+        )}
       </td>
       <td className="mono">{worker.gpus || "—"}</td>
       <td className="mono" title={ports.join("\n") || undefined}>

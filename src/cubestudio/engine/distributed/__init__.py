@@ -12,16 +12,16 @@ How the drivers consume it:
 - **Admission** admits the task whole or not at all: ``len(plan.booked())`` like workers of
   ``plan.resources`` each (``plan.demand`` is their sum); the i-th granted worker's GPUs
   (CUDA_VISIBLE_DEVICES) go to ``plan.booked()[i]``.
-- **The local driver** launches every member that has a ``command`` as its own wrapped
-  process group (as one attempt is launched today: its own ``started``/``exit``/``log`` files,
-  e.g. in ``<attempt>/<member name>/``), with env = base env, then the task's env, then the
-  member's ``env``. Its log lines are aggregated with the member's ``name`` as prefix
-  (``[worker-1] ...``). For MPI it first writes ``plan.mpi.hostfile`` into the launcher's
-  folder and sets ``HOSTFILE_ENV`` to its path. Members without a command (MPI workers) are
-  only booked: mpirun starts their ranks on this host. Put the interpreter's ``bin`` folder
-  first on ``PATH`` so that ``torchrun``, ``mpirun`` and ``ray`` of cube's environment are
-  found. The plan (``to_data``) is stored with the attempt *before* any member starts, so an
-  engine restarted after ``kill -9`` re-adopts each member by name, and none starts twice.
+- **The local driver** (drivers/local.py) writes the plan to the attempt's ``gang.json`` and
+  runs the gang supervisor (drivers/gang.py) as the attempt's command, through the usual
+  wrapper: one launch claim for the whole gang, so an engine restarted after ``kill -9``
+  adopts it (every member with it) and none starts twice. The supervisor starts every member
+  that has a ``command`` in a process group of its own, env = the task's env, then the
+  member's ``env``, with the interpreter's ``bin`` folder first on ``PATH`` (``torchrun``,
+  ``mpirun``, ``ray`` of cube's environment); for MPI it writes ``plan.mpi.hostfile`` and
+  sets ``HOSTFILE_ENV`` to it. Members without a command (MPI workers) are only booked:
+  mpirun starts their ranks. Each member's lines reach the attempt's log prefixed with its
+  ``name`` (``[worker-1] ...``) and its own log in ``workers/<name>/``.
 - **The Kubernetes driver** turns the same plan into a PyTorchJob / TFJob / MPIJob (replica
   counts from ``plan.replicas()``, one container command and env per replica type, resources
   per member; ``slots`` becomes ``slotsPerWorker``), a RayJob, or a Volcano Job with

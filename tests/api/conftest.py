@@ -83,3 +83,20 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
 def admin(api: Api) -> str:
     """A login token of the first admin."""
     return api.token("admin", ADMIN_PASSWORD)
+
+
+def engine_process(api: Api, engine_id: str) -> Iterator[Any]:
+    """The body of an `engine` fixture: a real `cube engine` on the API's store and home,
+    stopped (SIGTERM) and its tasks killed when the test ends."""
+    import signal
+
+    from tests.conftest import Cube
+    from tests.integration.engine_helpers import kill_tasks
+
+    assert api.settings.database_url is not None
+    cube = Cube(api.settings.home_dir, api.settings.database_url)
+    proc = cube.popen("engine", "--id", engine_id)
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    kill_tasks(api.settings.home_dir)

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
-from tests.conftest import Cube
-from tests.integration.engine_helpers import kill_tasks, wait_ended
+from tests.api.conftest import Api, engine_process
+from tests.integration.engine_helpers import wait_ended
 
 MB = 2**20
 HOG: dict[str, Any] = {
@@ -29,13 +27,7 @@ HOG: dict[str, Any] = {
 
 @pytest.fixture
 def engine(api: Api) -> Iterator[Any]:
-    assert api.settings.database_url is not None
-    cube = Cube(api.settings.home_dir, api.settings.database_url)
-    proc = cube.popen("engine", "--id", "metrics-api-test")
-    yield proc
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    kill_tasks(api.settings.home_dir)
+    yield from engine_process(api, "metrics-api-test")
 
 
 def _ran(api: Api, token: str) -> str:

@@ -4,29 +4,21 @@ of the attempt's gang with its rank, ports and state, and each member's own log.
 from __future__ import annotations
 
 import json
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
-from tests.conftest import Cube
-from tests.integration.engine_helpers import kill_tasks, wait_ended
+from tests.api.conftest import Api, engine_process
+from tests.integration.engine_helpers import wait_ended
 
 MEMBER = Path(__file__).parents[1] / "unit" / "drivers" / "gang_scripts" / "member.py"
 
 
 @pytest.fixture
 def engine(api: Api) -> Iterator[Any]:
-    assert api.settings.database_url is not None
-    cube = Cube(api.settings.home_dir, api.settings.database_url)
-    proc = cube.popen("engine", "--id", "workers-api-test")
-    yield proc
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    kill_tasks(api.settings.home_dir)
+    yield from engine_process(api, "workers-api-test")
 
 
 SPEC: dict[str, Any] = {

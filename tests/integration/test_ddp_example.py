@@ -2,13 +2,12 @@
 PyTorch DDP (the built-in pytorch-ddp template), the loss falls, and a member that fails once
 is resumed from the checkpoint in $CUBE_STATE_DIR by `cube retry`.
 
-They need torch (the `torch` extra, which `make test` installs): without it they skip, except
-under `make test` (CUBE_REQUIRE_UI=1), where that is a failure."""
+They need torch (the `torch` extra, which `make test` installs): without it they fail with
+the command that installs it."""
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 from pathlib import Path
 
@@ -27,10 +26,7 @@ TIMEOUT = 180  # seconds for one `cube run`: torch's import takes a few on a bus
 def _torch() -> None:
     if importlib.util.find_spec("torch") is not None:
         return
-    missing = "torch is not installed (pip install 'cube-studio[torch]')"
-    if os.environ.get("CUBE_REQUIRE_UI") != "1":
-        pytest.skip(missing)
-    pytest.fail(f"{missing}, and CUBE_REQUIRE_UI=1 (make test) needs it")
+    pytest.fail("torch is not installed: `make extras` (or pip install 'cube-studio[torch]')")
 
 
 def _epochs(log: str) -> list[tuple[int, float]]:

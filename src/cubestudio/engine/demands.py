@@ -17,6 +17,7 @@ from cubestudio.engine.admission import Resources as Need
 from cubestudio.engine.distributed import LaunchPlan, PortSource, plan_for
 from cubestudio.engine.nodes import TaskNode
 from cubestudio.spec.model import PipelineSpec, Resources
+from cubestudio.spec.render import is_template
 from cubestudio.spec.template import TemplateSpec
 
 GANG_ARGS = ("workers", "ps", "nproc_per_worker", "slots", "on_failure", "max_restarts")
@@ -35,12 +36,11 @@ def resources_of(node: TaskNode, template: TemplateSpec | None) -> Resources:
 def need_of(resources: Resources) -> Need:
     """Admission's units: a whole gpu count, or one shared GPU for a fraction (0.5)."""
     gpu = resources.gpu
-    shareable = 0 < gpu < 1 or gpu != math.floor(gpu)
     return Need(
         cpu=resources.cpu or 0.0,
         memory=resources.memory or 0,
         gpu=math.ceil(gpu),
-        gpu_shareable=shareable,
+        gpu_shareable=gpu != math.floor(gpu),
     )
 
 
@@ -65,7 +65,7 @@ def raw_arg(node: TaskNode, template: TemplateSpec, name: str, default: Any) -> 
     policy read before the task is rendered. A template expression gives ``default``."""
     param = template.parameter(name)
     value = node.spec.args.get(name, param.default if param is not None else default)
-    if value is None or (isinstance(value, str) and "{{" in value):
+    if value is None or (isinstance(value, str) and is_template(value)):
         return default
     return value
 

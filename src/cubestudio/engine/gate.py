@@ -167,7 +167,7 @@ class AdmissionGate:
         store.lock_pool(conn)
         if self._pending:  # a turn rolled back: its grants' rows go in again
             store.add_allocations(conn, rows=self._pending)
-        self._sync_queues(store.list_queues(conn), now)
+        self._sync_queues(store.list_queues(conn))
         self._sync_foreign(store.live_allocations(conn, other_than=self.owner), now)
         decisions = self._core.decide(now)
         rows = []
@@ -216,7 +216,7 @@ class AdmissionGate:
             self._queues[name] = Queue(name)
             self._core.set_queue(self._queues[name])
 
-    def _sync_queues(self, rows: list[Any], now: datetime) -> None:
+    def _sync_queues(self, rows: list[Any]) -> None:
         for row in rows:
             queue = Queue(row["name"], None, row["cpu"], row["memory"], row["gpu"], row["weight"])
             if self._queues.get(queue.name) != queue:

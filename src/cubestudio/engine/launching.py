@@ -107,16 +107,18 @@ class Launching(ControllerParts):
         )
         node.attempt = attempt
         self._batch.new_attempts.append((node.name, attempt))
+        request: LaunchRequest | None = None
         try:
-            if refused is not None:
-                raise RenderError(refused)
-            request = self._request(node, number)
+            if refused is None:
+                request = self._request(node, number)
         except RenderError as err:
-            message = refused or f"cannot render the task's templates: {err}"
+            refused = f"cannot render the task's templates: {err}"
+        if request is None:  # it fails before anything runs: an attempt says why
+            assert refused is not None
             self._move(node, TaskState.RUNNING, now, attempts=number, started_at=now)
-            self._note(key, message)
-            self._end_attempt(node, AttemptState.FAILED, now, None, message)
-            self._settle(node, TaskState.FAILED, now, message)
+            self._note(key, refused)
+            self._end_attempt(node, AttemptState.FAILED, now, None, refused)
+            self._settle(node, TaskState.FAILED, now, refused)
             return
         if node.spec.timeout is not None:
             attempt.deadline = now + timedelta(seconds=node.spec.timeout)
